@@ -1,0 +1,99 @@
+// The C surface regress needs and Swift cannot import by itself: libmount, libblkid, and the Linux
+// ioctl requests whose numbers are function-like macros (_IOW/_IOWR) or whose arguments are Linux structs.
+// Every shim is a one-line, inline pass-through; policy lives in Swift.
+#ifndef REGRESS_CLIBMOUNT_H
+#define REGRESS_CLIBMOUNT_H
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <sys/mount.h>
+#include <linux/fs.h>
+#include <linux/loop.h>
+#include <linux/falloc.h>
+#include <linux/openat2.h>
+#include <libmount/libmount.h>
+#include <blkid/blkid.h>
+
+// MARK: files
+
+// fallocate(2) and syncfs(2) are declared only under _GNU_SOURCE, which must not leak into the module
+// (it changes glibc's struct layouts as Swift's Glibc module sees them): they live in shims.c.
+int regress_fallocate(int fd, int mode, int64_t offset, int64_t length);
+int regress_syncfs(int fd);
+int regress_memfd_create(const char *name);
+extern const int regress_o_direct;
+
+/// openat2(2) with RESOLVE_* flags: the only way to confine a path beneath a directory without races.
+static inline int regress_openat2(int dirfd, const char *path, uint64_t flags, uint64_t mode, uint64_t resolve) {
+    struct open_how how;
+    memset(&how, 0, sizeof how);
+    how.flags = flags;
+    how.mode = mode;
+    how.resolve = resolve;
+    return (int)syscall(SYS_openat2, dirfd, path, &how, sizeof how);
+}
+
+static const uint64_t REGRESS_RESOLVE_BENEATH = RESOLVE_BENEATH;
+static const uint64_t REGRESS_RESOLVE_NO_MAGICLINKS = RESOLVE_NO_MAGICLINKS;
+
+// MARK: clone and dedupe
+
+static inline int regress_clone_range(int dst_fd, int src_fd, uint64_t src_offset, uint64_t length, uint64_t dst_offset) {
+    struct file_clone_range range = { .src_fd = src_fd, .src_offset = src_offset, .src_length = length, .dest_offset = dst_offset };
+    return ioctl(dst_fd, FICLONERANGE, &range);
+}
+
+/// One-destination FIDEDUPERANGE. Returns -1/errno for a failed call; otherwise 0 with the per-range
+/// status (0 same, FILE_DEDUPE_RANGE_DIFFERS, or -errno) and the bytes deduplicated.
+static inline int regress_dedupe_range(int src_fd, uint64_t src_offset, uint64_t length, int dst_fd, uint64_t dst_offset,
+                                       int32_t *status, uint64_t *bytes_deduped) {
+    struct { struct file_dedupe_range range; struct file_dedupe_range_info info; } arg;
+    memset(&arg, 0, sizeof arg);
+    arg.range.src_offset = src_offset;
+    arg.range.src_length = length;
+    arg.range.dest_count = 1;
+    arg.info.dest_fd = dst_fd;
+    arg.info.dest_offset = dst_offset;
+    int rc = ioctl(src_fd, FIDEDUPERANGE, &arg);
+    if (rc == 0) { *status = arg.info.status; *bytes_deduped = arg.info.bytes_deduped; }
+    return rc;
+}
+
+static const int32_t REGRESS_DEDUPE_RANGE_SAME = FILE_DEDUPE_RANGE_SAME;
+static const int32_t REGRESS_DEDUPE_RANGE_DIFFERS = FILE_DEDUPE_RANGE_DIFFERS;
+
+// MARK: block devices and loop devices
+
+static inline int regress_block_size64(int fd, uint64_t *size) { return ioctl(fd, BLKGETSIZE64, size); }
+static inline int regress_block_flush_buffers(int fd) { return ioctl(fd, BLKFLSBUF, 0); }
+
+static inline int regress_loop_get_free(int control_fd) { return ioctl(control_fd, LOOP_CTL_GET_FREE); }
+
+/// LOOP_CONFIGURE attaches and configures in one ioctl (no window in which the device is bound but unconfigured).
+static inline int regress_loop_configure(int loop_fd, int backing_fd, uint32_t flags, uint32_t block_size) {
+    struct loop_config config;
+    memset(&config, 0, sizeof config);
+    config.fd = (uint32_t)backing_fd;
+    config.block_size = block_size;
+    config.info.lo_flags = flags;
+    return ioctl(loop_fd, LOOP_CONFIGURE, &config);
+}
+
+static inline int regress_loop_clear(int loop_fd) { return ioctl(loop_fd, LOOP_CLR_FD, 0); }
+
+static const uint32_t REGRESS_LO_FLAGS_AUTOCLEAR = LO_FLAGS_AUTOCLEAR;
+static const uint32_t REGRESS_LO_FLAGS_DIRECT_IO = LO_FLAGS_DIRECT_IO;
+
+static const int REGRESS_FALLOC_KEEP_SIZE = FALLOC_FL_KEEP_SIZE;
+static const int REGRESS_FALLOC_PUNCH_HOLE = FALLOC_FL_PUNCH_HOLE;
+static const int REGRESS_FALLOC_ZERO_RANGE = FALLOC_FL_ZERO_RANGE;
+static const int REGRESS_FALLOC_COLLAPSE_RANGE = FALLOC_FL_COLLAPSE_RANGE;
+static const int REGRESS_FALLOC_INSERT_RANGE = FALLOC_FL_INSERT_RANGE;
+static const int REGRESS_FALLOC_UNSHARE_RANGE = FALLOC_FL_UNSHARE_RANGE;
+
+#endif

@@ -1,0 +1,90 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A sparse image file that backs a loop device, in a private directory (mode 0700) that regress made
+/// for it, so no other user can swap the file under us. Removing the image removes the directory.
+public struct ImageFile: Sendable {
+    public let directory: String
+    public let path: String
+    public let size: UInt64
+
+    /// Creates `<workDirectory>/<prefix>XXXXXX/image` with `size` bytes, all a hole.
+    public static func create(in workDirectory: String, prefix: String, size: UInt64) throws -> ImageFile {
+        try makeDirectory(workDirectory)
+        var template = Array("\(workDirectory)/\(prefix)XXXXXX".utf8CString)
+        guard let created = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
+            throw DeviceError.cannotCreate(workDirectory, .current)
+        }
+        let directory = String(cString: created)   // mkdtemp makes it 0700
+        // The owner record comes first: from here on, a regress killed by SIGKILL leaves a directory that
+        // the next run's clean-up recognises as its own (see Cleanup.swift).
+        OwnerRecord.current.write(to: directory)
+        let path = directory + "/image"
+        do {
+            let fd = try FileDescriptor.open(path, [.readWrite, .create, .exclusive], mode: 0o600)
+            defer { fd.close() }
+            try fd.truncate(to: size)
+        } catch let error as Errno {
+            rmdir(directory)
+            throw DeviceError.cannotCreate(path, error)
+        }
+        return ImageFile(directory: directory, path: path, size: size)
+    }
+
+    /// Deletes the image and its private directory (and anything regress left in it, such as a FUSE mount point).
+    public func remove() {
+        unlink(path)
+        ImageFile.removeTree(directory)
+    }
+
+    /// Creates `path` and its parents as 0755 directories if missing.
+    static func makeDirectory(_ path: String) throws {
+        var prefix = ""
+        for component in path.split(separator: "/") {
+            prefix += "/" + component
+            if mkdir(prefix, 0o755) != 0 && errno != EEXIST { throw DeviceError.cannotCreate(prefix, .current) }
+        }
+    }
+
+    /// Removes a directory tree regress made. Never crosses into a mount point (it only unlinks entries
+    /// on the same device as the top), so a stale FUSE or fs mount below cannot be emptied by mistake.
+    static func removeTree(_ path: String) {
+        var top = stat()
+        guard lstat(path, &top) == 0 else { return }
+        func remove(_ path: String) {
+            var info = stat()
+            guard lstat(path, &info) == 0 else { return }
+            if (info.st_mode & S_IFMT) == S_IFDIR {
+                guard info.st_dev == top.st_dev, let dir = opendir(path) else { return }
+                var names: [String] = []
+                while let entry = readdir(dir) {
+                    let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
+                    if name != "." && name != ".." { names.append(name) }
+                }
+                closedir(dir)
+                names.forEach { remove(path + "/" + $0) }
+                rmdir(path)
+            } else {
+                unlink(path)
+            }
+        }
+        remove(path)
+    }
+}
+
+public enum DeviceError: Error, CustomStringConvertible {
+    case cannotCreate(String, Errno)
+    case noLoopDevice(Errno)
+    case attach(String, Errno)
+    case refused(String, String)
+
+    public var description: String {
+        switch self {
+        case .cannotCreate(let path, let error): return "\(path): cannot create: \(error.message)"
+        case .noLoopDevice(let error): return "/dev/loop-control: no free loop device: \(error.message)"
+        case .attach(let device, let error): return "\(device): cannot attach: \(error.message)"
+        case .refused(let device, let reason): return "\(device): refused: \(reason)"
+        }
+    }
+}

@@ -1,0 +1,48 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Who made a work directory: a process id and its start time (so a recycled pid is not taken for the owner).
+/// Each directory regress makes for a test holds one, as the file `owner`; clean-up trusts nothing else.
+public struct OwnerRecord: Equatable, Sendable {
+    public let pid: Int32
+    public let startTime: UInt64
+
+    public static let fileName = "owner"
+
+    public static var current: OwnerRecord { OwnerRecord(pid: getpid(), startTime: startTime(of: getpid()) ?? 0) }
+
+    public func write(to directory: String) {
+        let text = "\(pid) \(startTime)\n"
+        guard let fd = try? FileDescriptor.open(directory + "/" + OwnerRecord.fileName, [.writeOnly, .create, .truncate], mode: 0o600) else { return }
+        defer { fd.close() }
+        _ = text.utf8CString.withUnsafeBytes { try? fd.write(UnsafeRawBufferPointer(rebasing: $0.dropLast()), at: 0) }
+    }
+
+    public static func read(from directory: String) -> OwnerRecord? {
+        guard let text = readSmallFile(directory + "/" + fileName) else { return nil }
+        let fields = text.split(whereSeparator: { $0 == " " || $0 == "\n" })
+        guard fields.count == 2, let pid = Int32(fields[0]), let start = UInt64(fields[1]) else { return nil }
+        return OwnerRecord(pid: pid, startTime: start)
+    }
+
+    /// Whether the recorded process still runs (same pid and same start time).
+    public var isAlive: Bool {
+        guard kill(pid, 0) == 0 || errno == EPERM else { return false }
+        return OwnerRecord.startTime(of: pid) == startTime
+    }
+
+    /// Field 22 of /proc/PID/stat: the start time in clock ticks since boot.
+    static func startTime(of pid: Int32) -> UInt64? {
+        guard let text = readSmallFile("/proc/\(pid)/stat"), let close = text.lastIndex(of: ")") else { return nil }
+        let fields = text[text.index(after: close)...].split(separator: " ")
+        // After "pid (comm)", field 3 (state) is fields[0]; field 22 is fields[19].
+        return fields.count > 19 ? UInt64(fields[19]) : nil
+    }
+
+    /// The state letter of /proc/PID/stat ("D" for uninterruptible sleep in the kernel).
+    public static func state(of pid: Int32) -> Character? {
+        guard let text = readSmallFile("/proc/\(pid)/stat"), let close = text.lastIndex(of: ")") else { return nil }
+        return text[text.index(after: close)...].split(separator: " ").first?.first
+    }
+}

@@ -1,0 +1,106 @@
+/// What regress knows of each filesystem it can test: how to make it, how to check it, and what it can do.
+/// Everything filesystem-specific lives here, so the runner never asks "is this btrfs?".
+public enum FilesystemKind: String, CaseIterable, Codable, Sendable, Comparable {
+    case btrfs, xfs, ext4
+
+    public static func < (a: Self, b: Self) -> Bool { a.rawValue < b.rawValue }
+
+    /// Operations a test may require; a filesystem without one skips the test with that reason.
+    public enum Feature: String, CaseIterable, Codable, Sendable {
+        case reflink, dedupe, collapse, insert, nocow, unshare
+    }
+
+    public var features: Set<Feature> {
+        switch self {
+        case .btrfs: return [.reflink, .dedupe, .nocow]
+        case .xfs: return [.reflink, .dedupe, .collapse, .insert, .unshare]
+        case .ext4: return [.collapse, .insert]
+        }
+    }
+
+    public var mkfsTool: String { "mkfs.\(rawValue)" }
+
+    /// The smallest image mkfs accepts with its defaults (xfsprogs 5.19+ refuses below 300 MiB).
+    public var minimumSize: UInt64 {
+        switch self {
+        case .btrfs: return 128 << 20
+        case .xfs: return 300 << 20
+        case .ext4: return 16 << 20
+        }
+    }
+
+    /// The mkfs command line. `mountOptions` matter for btrfs: `nospace_cache` cannot mount a filesystem made
+    /// with the free-space-tree, which current btrfs-progs turn on by default.
+    public func mkfsCommand(device: String, options: [String], mountOptions: String) -> [String] {
+        var command: [String]
+        switch self {
+        // -K / -E nodiscard: discarding a sparse image is slow and proves nothing.
+        case .btrfs:
+            command = ["mkfs.btrfs", "-f", "-K"]
+            let wantsNoFreeSpaceTree = mountOptions.split(separator: ",").contains { $0 == "nospace_cache" || $0 == "space_cache=v1" || $0 == "space_cache" }
+            if wantsNoFreeSpaceTree, let flag = BtrfsProgs.disableFreeSpaceTreeFlag {
+                command += [flag.option, "^free-space-tree"]
+            }
+        case .xfs: command = ["mkfs.xfs", "-f", "-K"]
+        case .ext4: command = ["mkfs.ext4", "-F", "-q", "-E", "nodiscard"]
+        }
+        return command + options + [device]
+    }
+
+    /// A read-only check: it must never change the filesystem, only report.
+    public func fsckCommand(device: String) -> [String] {
+        switch self {
+        case .btrfs: return ["btrfs", "check", "--readonly", device]
+        case .xfs: return ["xfs_repair", "-n", device]
+        case .ext4: return ["e2fsck", "-fn", device]
+        }
+    }
+
+    /// The Debian package that brings the tools, for skip messages.
+    public var package: String {
+        switch self {
+        case .btrfs: return "btrfs-progs"
+        case .xfs: return "xfsprogs"
+        case .ext4: return "e2fsprogs"
+        }
+    }
+
+    /// Whether the running kernel knows this filesystem (built in or as a loaded module).
+    public var kernelSupports: Bool {
+        guard let text = readSmallFile("/proc/filesystems") else { return false }
+        return text.split(separator: "\n").contains { $0.split(separator: "\t").last == Substring(rawValue) }
+            || FileSystemCalls.moduleExists(rawValue)
+    }
+}
+
+/// Facts about the installed btrfs-progs, probed once by asking the tool itself.
+enum BtrfsProgs {
+    struct Flag { let option: String }
+
+    /// btrfs-progs up to 6.2 list free-space-tree as a runtime feature (`-R`); later ones as a filesystem
+    /// feature (`-O`). Ask `-O list-all` first, then `-R list-all`.
+    static let disableFreeSpaceTreeFlag: Flag? = {
+        for option in ["-O", "-R"] {
+            if let outcome = try? Subprocess.run(["mkfs.btrfs", option, "list-all"]),
+               outcome.output.split(separator: "\n").contains(where: { $0.hasPrefix("free-space-tree") }) {
+                return Flag(option: option)
+            }
+        }
+        return nil
+    }()
+}
+
+extension FileSystemCalls {
+    /// Whether a module for `name` exists for the running kernel (so mount would load it).
+    static func moduleExists(_ name: String) -> Bool {
+        var uts = utsname()
+        uname(&uts)
+        let release = withUnsafeBytes(of: uts.release) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
+        guard let text = readSmallFile("/lib/modules/\(release)/modules.dep") else { return false }
+        return text.contains("/\(name).ko")
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif

@@ -1,0 +1,4 @@
+public struct JUnitReport {
+    public init() {}
+    public func render(_ run: RunSummary) -> String { TAPReport().render(run) }
+}

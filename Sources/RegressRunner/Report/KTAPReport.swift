@@ -1,0 +1,4 @@
+public struct KTAPReport {
+    public init() {}
+    public func render(_ run: RunSummary) -> String { TAPReport().render(run) }
+}

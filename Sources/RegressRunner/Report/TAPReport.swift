@@ -1,0 +1,81 @@
+/// TAP version 13, the dialect kselftest prints and Debian's `prove` accepts (it rejects a version 14 header):
+/// a plan, one result line a test and filesystem, and a YAML block under each that did not pass.
+public struct TAPReport {
+    public init() {}
+
+    public func render(_ run: RunSummary) -> String {
+        var lines = ["TAP version 13", "1..\(run.results.count)"]
+        for (index, result) in run.results.enumerated() {
+            let number = index + 1
+            switch result.verdict {
+            case .pass:
+                lines.append("ok \(number) - \(result.id)")
+            case .skip:
+                lines.append("ok \(number) - \(result.id) # SKIP \(oneLine(result.reasons.first ?? ""))")
+            case .xfail:
+                lines.append("not ok \(number) - \(result.id) # TODO known issue: \(oneLine(result.reasons.first ?? ""))")
+                lines += yaml(result)
+            case .fail, .error:
+                lines.append("not ok \(number) - \(result.id)")
+                lines += yaml(result)
+            }
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// The details, as TAP 13's YAML diagnostics: indented two spaces between `---` and `...`.
+    /// Every value is a double-quoted YAML string, so nothing in it can end the block.
+    private func yaml(_ result: TestResult) -> [String] {
+        var lines = ["  ---", "  verdict: \(result.verdict.rawValue)", "  seconds: \(formatSeconds(result.seconds))"]
+        if !result.summary.isEmpty { lines.append("  summary: \(quoted(result.summary))") }
+        if let fix = result.fix { lines.append("  fix: \(quoted(fix))") }
+        if !result.reasons.isEmpty {
+            lines.append("  reasons:")
+            lines += result.reasons.map { "    - \(quoted($0))" }
+        }
+        if let failure = result.stepFailures.first {
+            lines.append("  first_failure:")
+            lines.append("    at: \(quoted(failure.location.description))")
+            lines.append("    step: \(quoted(failure.step))")
+            lines.append("    got: \(quoted(failure.got?.name ?? "success"))")
+            lines.append("    expected: \(quoted(failure.expected))")
+        }
+        let bad = result.verifications.filter { !$0.passed }
+        if !bad.isEmpty {
+            lines.append("  lost_or_corrupted:")
+            for verification in bad {
+                for mismatch in verification.mismatches {
+                    lines.append("    - {file: \(quoted(verification.file)), offset: \(mismatch.offset), length: \(mismatch.length), expected: \(quoted(hex(mismatch.expected))), found: \(quoted(describe(mismatch.found)))}")
+                }
+            }
+        }
+        if let directory = result.resultsDirectory { lines.append("  logs: \(quoted(directory))") }
+        lines.append("  ...")
+        return lines
+    }
+
+    private func describe(_ found: Mismatch.Found) -> String {
+        switch found {
+        case .byte(let b): return hex(b)
+        case .mixed: return "mixed"
+        case .endOfFile: return "eof"
+        }
+    }
+}
+
+/// A YAML double-quoted scalar: backslash, quote and control characters escaped.
+func quoted(_ text: String) -> String {
+    var out = "\""
+    for scalar in text.unicodeScalars {
+        switch scalar {
+        case "\\": out += "\\\\"
+        case "\"": out += "\\\""
+        case "\n": out += "\\n"
+        case "\t": out += "\\t"
+        case _ where scalar.value < 0x20 || scalar.value == 0x7f:
+            out += "\\x" + (scalar.value < 16 ? "0" : "") + String(scalar.value, radix: 16)
+        default: out.unicodeScalars.append(scalar)
+        }
+    }
+    return out + "\""
+}

@@ -1,0 +1,149 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Runs one test case from start to end: device, filesystem, steps, checks, verdict; and tears everything
+/// down in reverse order whatever happens.
+public struct TestExecution {
+    public struct Options: Sendable {
+        public var workDirectory = "/var/tmp/regress"
+        /// Force the emulated disk under every test, not only those that need it.
+        public var alwaysEmulate = false
+        public var checkFilesystem = true
+        public var checkKernelLog = true
+        public init() {}
+    }
+
+    let testCase: TestCase
+    let options: Options
+
+    public init(_ testCase: TestCase, options: Options) {
+        self.testCase = testCase
+        self.options = options
+    }
+
+    public func run() -> TestResult {
+        let test = testCase.test
+        var result = TestResult(test: test.name, filesystem: testCase.filesystem, verdict: .pass)
+        result.summary = test.summary
+        result.fix = test.fixSubject.map { subject in test.fixCommit.map { "\($0) (\"\(subject)\")" } ?? subject }
+        if let reason = testCase.skipReason {
+            result.verdict = .skip
+            result.reasons = [reason]
+            return result
+        }
+        let started = monotonicSeconds()
+        let kernelLog = options.checkKernelLog ? KernelLog() : nil
+        execute(into: &result)
+        if let kernelLog {
+            let lines = kernelLog.read()
+            if !lines.isEmpty { result.log.append("kernel log during the test:"); result.log += lines.map { "  " + $0 } }
+            result.kernelWarnings = KernelLog.alarming(lines)
+        }
+        result.seconds = monotonicSeconds() - started
+        decideVerdict(&result)
+        return result
+    }
+
+    /// Setup, steps, teardown. Environment failures make the verdict `error`; test failures are collected
+    /// by the executor and judged in `decideVerdict`.
+    private func execute(into result: inout TestResult) {
+        let test = testCase.test
+        let fs = testCase.filesystem
+        let device: TestDevice
+        do {
+            device = try TestDevice(workDirectory: options.workDirectory, name: testCase.id,
+                                    size: max(test.imageSize, fs.minimumSize),
+                                    emulated: test.needsEmulatedDisk || options.alwaysEmulate)
+        } catch {
+            result.verdict = .error
+            result.reasons.append("device: \(error)")
+            return
+        }
+        defer { device.release() }
+        result.log.append("device \(device.path) over \(device.disk == nil ? device.image.path : "the emulated disk") (\(Size.format(device.image.size)))")
+
+        let filesystem = ScratchFilesystem(kind: fs, device: device.path, mountPoint: device.directory + "/mnt",
+                                           mountOptions: test.mountOptions[fs] ?? "")
+        defer { filesystem.forceUnmount() }
+        do {
+            result.log.append(try filesystem.make(options: test.mkfsOptions[fs] ?? []))
+            try filesystem.mount()
+        } catch let error as ScratchFilesystem.SetupError {
+            result.verdict = .error
+            result.reasons.append("mkfs: \(error.description)")
+            result.log.append(error.output)
+            return
+        } catch {
+            result.verdict = .error
+            result.reasons.append("\(error)")
+            return
+        }
+        result.log.append("mounted \(device.path) on \(filesystem.mountPoint) -o \(filesystem.mountOptions.isEmpty ? "defaults" : filesystem.mountOptions)")
+
+        let executor = StepExecutor(filesystem: filesystem, device: device)
+        defer {
+            result.stepFailures = executor.failures
+            result.verifications = executor.verifications
+        }
+        do {
+            try executor.openRoot()
+            for step in test.steps { try executor.run(step) }
+            executor.finish(at: test.steps.last!.location)
+            executor.closeRoot()
+            result.log += executor.log
+            executor.log = []
+            try filesystem.unmount()
+        } catch {
+            result.log += executor.log
+            executor.log = []
+            result.verdict = .error
+            result.reasons.append("\(error)")
+            return
+        }
+        if options.checkFilesystem {
+            let (clean, output) = filesystem.check()
+            result.log.append(output)
+            if !clean { result.fsckOutput = output }
+        }
+    }
+
+    /// The verdict from the evidence: an error stays an error; otherwise any unexpected errno, any verify
+    /// mismatch, any kernel warning or fsck complaint is a failure.
+    private func decideVerdict(_ result: inout TestResult) {
+        var reasons: [String] = []
+        for failure in result.stepFailures { reasons.append("\(failure) at \(failure.location)") }
+        for verification in result.verifications where !verification.passed {
+            reasons += TestExecution.describe(verification)
+        }
+        if !result.kernelWarnings.isEmpty {
+            reasons.append("kernel log: \(result.kernelWarnings.count) warning line(s), first: \(result.kernelWarnings[0])")
+        }
+        if let fsck = result.fsckOutput {
+            let lines = fsck.split(separator: "\n").dropFirst()
+            reasons.append("fsck found problems: \(lines.first(where: { !$0.isEmpty }) ?? "")")
+        }
+        if result.verdict == .error {
+            result.reasons = result.reasons + reasons
+            return
+        }
+        result.reasons = reasons
+        result.verdict = reasons.isEmpty ? .pass : .fail
+    }
+
+    /// `verify file1: bytes 16773120..16777215 (…): expected 0xcd, found 0x00` — one line a range.
+    static func describe(_ verification: VerifyResult) -> [String] {
+        let file = verification.file
+        guard let found = verification.foundSize else { return ["verify \(file): the file is missing"] }
+        var lines: [String] = []
+        if !verification.sizeAllowed {
+            let expected = verification.allowedSizes.map { "\($0.lowerBound)..\($0.upperBound)" } ?? "\(verification.expectedSize)"
+            lines.append("verify \(file): size \(found), expected \(expected)")
+        }
+        lines += verification.mismatches.map { "verify \(file): \($0)" }
+        if verification.unlistedMismatches > 0 {
+            lines.append("verify \(file): and \(verification.unlistedMismatches) more bad ranges")
+        }
+        return lines
+    }
+}

@@ -1,0 +1,139 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CLibMount
+
+/// A thin typed wrapper over an open file descriptor, in the shape of swift-system's `FileDescriptor`:
+/// every call is one syscall, EINTR is retried, failures are thrown as `Errno`.
+/// The owner closes it; this type does not close on deinit, because a step may keep several views of one fd.
+public struct FileDescriptor: Hashable, Sendable {
+    public let rawValue: Int32
+    public init(rawValue: Int32) { self.rawValue = rawValue }
+
+    public struct OpenFlags: OptionSet, Sendable {
+        public let rawValue: Int32
+        public init(rawValue: Int32) { self.rawValue = rawValue }
+        public static let readOnly = OpenFlags(rawValue: O_RDONLY)
+        public static let writeOnly = OpenFlags(rawValue: O_WRONLY)
+        public static let readWrite = OpenFlags(rawValue: O_RDWR)
+        public static let create = OpenFlags(rawValue: O_CREAT)
+        public static let exclusive = OpenFlags(rawValue: O_EXCL)
+        public static let truncate = OpenFlags(rawValue: O_TRUNC)
+        public static let direct = OpenFlags(rawValue: regress_o_direct)
+        public static let dataSync = OpenFlags(rawValue: O_DSYNC)
+        public static let directory = OpenFlags(rawValue: O_DIRECTORY)
+        public static let noFollow = OpenFlags(rawValue: O_NOFOLLOW)
+        public static let nonBlocking = OpenFlags(rawValue: O_NONBLOCK)
+        public static let closeOnExec = OpenFlags(rawValue: O_CLOEXEC)
+    }
+
+    /// open(2). Always close-on-exec: no descriptor of ours may leak into mkfs or fsck.
+    public static func open(_ path: String, _ flags: OpenFlags, mode: mode_t = 0o644) throws -> FileDescriptor {
+        let fd = try retryingOnInterrupt { Glibc.open(path, flags.union(.closeOnExec).rawValue, mode) }
+        return FileDescriptor(rawValue: fd)
+    }
+
+    /// openat2(2) with RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS: `path` cannot escape `directory`, whether
+    /// through "..", an absolute path or a symlink. This is how every test file name is opened.
+    public static func open(beneath directory: FileDescriptor, _ path: String, _ flags: OpenFlags,
+                            mode: mode_t = 0o644) throws -> FileDescriptor {
+        let resolve = REGRESS_RESOLVE_BENEATH | REGRESS_RESOLVE_NO_MAGICLINKS
+        let mode = flags.contains(.create) ? mode : 0   // openat2 rejects a mode without O_CREAT
+        let fd = try retryingOnInterrupt {
+            regress_openat2(directory.rawValue, path, UInt64(UInt32(bitPattern: flags.union(.closeOnExec).rawValue)),
+                            UInt64(mode), resolve)
+        }
+        return FileDescriptor(rawValue: fd)
+    }
+
+    public func close() { _ = Glibc.close(rawValue) }
+
+    /// pwrite(2): may write less than asked; the caller decides whether to go on.
+    public func write(_ buffer: UnsafeRawBufferPointer, at offset: UInt64) throws -> Int {
+        try retryingOnInterrupt { pwrite(rawValue, buffer.baseAddress, buffer.count, off_t(offset)) }
+    }
+
+    /// pread(2): returns 0 at end of file.
+    public func read(into buffer: UnsafeMutableRawBufferPointer, at offset: UInt64) throws -> Int {
+        try retryingOnInterrupt { pread(rawValue, buffer.baseAddress, buffer.count, off_t(offset)) }
+    }
+
+    public func fsync() throws { try retryingOnInterrupt { Glibc.fsync(rawValue) } }
+    public func fdatasync() throws { try retryingOnInterrupt { Glibc.fdatasync(rawValue) } }
+    public func syncfs() throws { try retryingOnInterrupt { regress_syncfs(rawValue) } }
+    public func truncate(to size: UInt64) throws { try retryingOnInterrupt { ftruncate(rawValue, off_t(size)) } }
+
+    public func allocate(mode: Int32, offset: UInt64, length: UInt64) throws {
+        try retryingOnInterrupt { regress_fallocate(rawValue, mode, Int64(offset), Int64(length)) }
+    }
+
+    /// FICLONERANGE into this file from `source`. A zero length means "to the source's end of file".
+    public func cloneRange(from source: FileDescriptor, sourceOffset: UInt64, length: UInt64, at offset: UInt64) throws {
+        try retryingOnInterrupt { regress_clone_range(rawValue, source.rawValue, sourceOffset, length, offset) }
+    }
+
+    public enum DedupeResult: Equatable, Sendable { case same(bytes: UInt64), differs }
+
+    /// FIDEDUPERANGE from this file to one destination. A per-range error status is thrown as that errno.
+    public func dedupeRange(offset: UInt64, length: UInt64, into destination: FileDescriptor,
+                            at destinationOffset: UInt64) throws -> DedupeResult {
+        var status: Int32 = 0
+        var bytes: UInt64 = 0
+        try retryingOnInterrupt {
+            regress_dedupe_range(rawValue, offset, length, destination.rawValue, destinationOffset, &status, &bytes)
+        }
+        if status == REGRESS_DEDUPE_RANGE_DIFFERS { return .differs }
+        if status < 0 { throw Errno(-status) }
+        return .same(bytes: bytes)
+    }
+
+    public func size() throws -> UInt64 {
+        var info = stat()
+        try retryingOnInterrupt { fstat(rawValue, &info) }
+        return UInt64(info.st_size)
+    }
+
+    public func status() throws -> stat {
+        var info = stat()
+        try retryingOnInterrupt { fstat(rawValue, &info) }
+        return info
+    }
+
+    /// BLKGETSIZE64 on a block device.
+    public func blockDeviceSize() throws -> UInt64 {
+        var size: UInt64 = 0
+        try retryingOnInterrupt { regress_block_size64(rawValue, &size) }
+        return size
+    }
+}
+
+/// Path-level calls that take no descriptor, confined beneath a directory where the test names the path.
+public enum FileSystemCalls {
+    public static func sync() { Glibc.sync() }
+
+    public static func mkdir(beneath directory: FileDescriptor, _ path: String) throws {
+        try ensureBeneath(directory, path)
+        try retryingOnInterrupt { mkdirat(directory.rawValue, path, 0o755) }
+    }
+
+    public static func rename(beneath directory: FileDescriptor, _ from: String, _ to: String) throws {
+        try ensureBeneath(directory, from)
+        try ensureBeneath(directory, to)
+        try retryingOnInterrupt { renameat(directory.rawValue, from, directory.rawValue, to) }
+    }
+
+    public static func unlink(beneath directory: FileDescriptor, _ path: String, directoryEntry: Bool = false) throws {
+        try ensureBeneath(directory, path)
+        try retryingOnInterrupt { unlinkat(directory.rawValue, path, directoryEntry ? AT_REMOVEDIR : 0) }
+    }
+
+    /// The parent directory of `path` must resolve beneath `directory` (openat2 checks it, symlinks included);
+    /// the last component is then used relative to `directory`, and may not be "..".
+    private static func ensureBeneath(_ directory: FileDescriptor, _ path: String) throws {
+        let components = path.split(separator: "/", omittingEmptySubsequences: false)
+        if path.hasPrefix("/") || components.contains("..") { throw Errno.EXDEV }
+        let parent = components.dropLast().joined(separator: "/")
+        let fd = try FileDescriptor.open(beneath: directory, parent.isEmpty ? "." : parent, [.readOnly, .directory])
+        fd.close()
+    }
+}

@@ -1,0 +1,81 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CLibMount
+
+/// Runs an external program (mkfs, fsck: the only programs regress runs) with posix_spawn.
+/// Its stdout and stderr go to a log the caller owns, never to regress's own output, so nothing a
+/// tool prints can reach a report. stdin is /dev/null: a tool that asks a question gets EOF.
+public struct Subprocess {
+    public struct Outcome: Sendable {
+        public let status: Int32      // exit status, or 128 + signal
+        public let output: String     // stdout and stderr, interleaved as written
+        public var succeeded: Bool { status == 0 }
+    }
+
+    public enum Failure: Error, CustomStringConvertible {
+        case notFound(String)
+        case spawn(String, Errno)
+        public var description: String {
+            switch self {
+            case .notFound(let tool): return "\(tool): not found in PATH"
+            case .spawn(let tool, let error): return "\(tool): cannot start: \(error.message)"
+            }
+        }
+    }
+
+    /// Finds `tool` in PATH (plus the sbin directories, which sudo's PATH may lack).
+    public static func locate(_ tool: String) -> String? {
+        if tool.contains("/") { return access(tool, X_OK) == 0 ? tool : nil }
+        let path = (getenv("PATH").map { String(cString: $0) } ?? "") + ":/usr/sbin:/sbin:/usr/bin:/bin"
+        for directory in path.split(separator: ":") {
+            let candidate = "\(directory)/\(tool)"
+            if access(candidate, X_OK) == 0 { return candidate }
+        }
+        return nil
+    }
+
+    /// Runs `arguments[0]` to completion and returns its status and output.
+    public static func run(_ arguments: [String]) throws -> Outcome {
+        guard let executable = locate(arguments[0]) else { throw Failure.notFound(arguments[0]) }
+        // The output goes through an anonymous file rather than a pipe: no reader thread, no deadlock on a full pipe.
+        let capture = regress_memfd_create("regress-subprocess")
+        guard capture >= 0 else { throw Failure.spawn(arguments[0], .current) }
+        defer { close(capture) }
+
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_adddup2(&actions, capture, 1)
+        posix_spawn_file_actions_adddup2(&actions, capture, 2)
+
+        var cArguments: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
+        defer { cArguments.forEach { free($0) } }
+        let variables = ["PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C"]
+        var environment: [UnsafeMutablePointer<CChar>?] = variables.map { strdup($0) } + [nil]
+        defer { environment.forEach { free($0) } }
+
+        var pid: pid_t = 0
+        let rc = posix_spawn(&pid, executable, &actions, nil, &cArguments, &environment)
+        guard rc == 0 else { throw Failure.spawn(arguments[0], Errno(rc)) }
+
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+        let exitStatus = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+        return Outcome(status: exitStatus, output: readAll(capture))
+    }
+
+    private static func readAll(_ fd: Int32) -> String {
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        var offset: off_t = 0
+        while true {
+            let count = chunk.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, offset) }
+            if count <= 0 { break }
+            bytes += chunk[0..<count]
+            offset += off_t(count)
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}

@@ -1,0 +1,65 @@
+import ArgumentParser
+import Foundation
+import RegressRunner
+
+@main
+struct Regress: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "regress",
+        abstract: "Run Linux filesystem bug reproducers as regression tests on real block devices.",
+        discussion: """
+        Each test in tests.d is a reproducer: mkfs and mount options, then steps written in xfs_io's command \
+        syntax that regress runs as direct syscalls on a loop device it makes itself. regress knows what every \
+        file must contain and reports the errno a step got and the byte ranges lost.
+
+        Exit status: 0 all passed (or skipped), 1 a test failed, 2 bad usage or a bad test file, \
+        125 nothing could run (as `git bisect run` expects for "cannot test this commit").
+        """,
+        subcommands: [Run.self, List.self, Show.self],
+        defaultSubcommand: nil
+    )
+}
+
+/// Exit statuses, one meaning each.
+enum ExitStatus {
+    static let passed: Int32 = 0
+    static let failed: Int32 = 1
+    static let usage: Int32 = 2
+    static let couldNotRun: Int32 = 125
+}
+
+/// Where tests live unless --tests-dir says: ./tests.d, then the tests.d of the checkout the binary was built in.
+struct TestsLocation: ParsableArguments {
+    @Option(name: .customLong("tests-dir"), help: ArgumentHelp("The directory of test files.", valueName: "dir"))
+    var testsDirectory: String?
+
+    func library() -> TestLibrary {
+        if let testsDirectory { return TestLibrary(directory: testsDirectory) }
+        if let fromEnvironment = ProcessInfo.processInfo.environment["REGRESS_TESTS_DIR"] { return TestLibrary(directory: fromEnvironment) }
+        var candidates = [FileManager.default.currentDirectoryPath + "/tests.d"]
+        // .build/<config>/regress → the checkout's tests.d
+        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        candidates.append(executable.deletingLastPathComponent().appendingPathComponent("../../../tests.d").standardized.path)
+        candidates.append(executable.deletingLastPathComponent().appendingPathComponent("../share/regress/tests.d").standardized.path)
+        let found = candidates.first { FileManager.default.fileExists(atPath: $0) } ?? candidates[0]
+        return TestLibrary(directory: found)
+    }
+}
+
+/// Prints a one-line error and exits with `status`; the only way commands report bad input.
+func fail(_ message: String, status: Int32 = ExitStatus.usage) -> Never {
+    FileHandle.standardError.write(("regress: " + message + "\n").data(using: .utf8)!)
+    Foundation.exit(status)
+}
+
+/// Loads tests, turning any load or parse error into its one-line message and exit status 2.
+func loadTests(_ library: TestLibrary, names: [String]) -> [TestDefinition] {
+    do {
+        if names.isEmpty { return try library.loadAll() }
+        return try names.map(library.load)
+    } catch let diagnostic as Diagnostic {
+        fail("\(diagnostic)".replacingOccurrences(of: "regress: ", with: ""))
+    } catch {
+        fail("\(error)")
+    }
+}
