@@ -11,6 +11,9 @@ public struct TestExecution {
         public var alwaysEmulate = false
         public var checkFilesystem = true
         public var checkKernelLog = true
+        /// Called after each step with its index and the mount point, for meta-tests that must change a
+        /// file behind the model's back (to prove the oracle sees it). Never set by the CLI.
+        public var afterStep: (@Sendable (_ stepIndex: Int, _ mountPoint: String) -> Void)?
         public init() {}
     }
 
@@ -88,7 +91,10 @@ public struct TestExecution {
         }
         do {
             try executor.openRoot()
-            for step in test.steps { try executor.run(step) }
+            for (index, step) in test.steps.enumerated() {
+                try executor.run(step)
+                options.afterStep?(index, filesystem.mountPoint)
+            }
             executor.finish(at: test.steps.last!.location)
             executor.closeRoot()
             result.log += executor.log
