@@ -17,9 +17,14 @@ let package = Package(
             name: "CLibMount",
             linkerSettings: [.linkedLibrary("mount"), .linkedLibrary("blkid")]
         ),
+        // The emulated disk: a FUSE file served in-process, modelling a volatile write cache (libfuse3).
+        .target(
+            name: "CEmulatedDisk",
+            linkerSettings: [.linkedLibrary("fuse3"), .linkedLibrary("pthread")]
+        ),
         .target(
             name: "RegressRunner",
-            dependencies: ["CLibMount"]
+            dependencies: ["CLibMount", "CEmulatedDisk"]
         ),
         .executableTarget(
             name: "regress",
