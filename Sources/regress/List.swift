@@ -6,13 +6,18 @@ struct List: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "List the tests of tests.d with their summaries.")
 
     @OptionGroup var location: TestsLocation
+    @OptionGroup var filter: SelectionOptions
 
     func run() throws {
-        let tests = loadTests(location.library(), names: [])
+        let selection = filter.selection
+        let selectedCases = filter.cases(from: loadTests(location.library(), names: []))
+        var seen = Set<String>()
+        let tests = selectedCases.map(\.test).filter { seen.insert($0.name).inserted }
+        _ = selection
         let width = tests.map(\.name.count).max() ?? 0
         var out = ""
         for test in tests {
-            let fs = test.applicableFilesystems.map(\.rawValue).joined(separator: ",")
+            let fs = selectedCases.filter { $0.test.name == test.name }.map(\.filesystem.rawValue).joined(separator: ",")
             out += test.name.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + test.summary + "  [" + fs + "]\n"
         }
         FileHandle.standardOutput.write(out.data(using: .utf8)!)

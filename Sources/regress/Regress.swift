@@ -15,9 +15,29 @@ struct Regress: ParsableCommand {
         Exit status: 0 all passed (or skipped), 1 a test failed, 2 bad usage or a bad test file, \
         125 nothing could run (as `git bisect run` expects for "cannot test this commit").
         """,
-        subcommands: [Run.self, List.self, Show.self],
+        subcommands: [Run.self, List.self, Show.self, CleanupCommand.self, RunCase.self],
         defaultSubcommand: nil
     )
+
+    /// `--random` alone picks a seed (ArgumentParser has no option with an optional value).
+    static func main() {
+        var arguments = Array(CommandLine.arguments.dropFirst())
+        if let index = arguments.firstIndex(of: "--random"),
+           index + 1 >= arguments.count || arguments[index + 1].hasPrefix("-") || UInt64(arguments[index + 1]) == nil {
+            arguments[index] = "--random=\(UInt64.random(in: 1...999_999))"
+        }
+        do {
+            var command = try parseAsRoot(arguments)
+            try command.run()
+        } catch {
+            let code = exitCode(for: error)
+            if code == .validationFailure {
+                FileHandle.standardError.write((fullMessage(for: error) + "\n").data(using: .utf8)!)
+                Foundation.exit(ExitStatus.usage)
+            }
+            exit(withError: error)
+        }
+    }
 }
 
 /// Exit statuses, one meaning each.

@@ -5,10 +5,15 @@ import RegressRunner
 struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run tests on fresh loop devices and report their verdicts.",
-        discussion: "With no test names, runs every test in tests.d on every filesystem it applies to."
+        discussion: """
+        With no test names, runs every selected test of tests.d on every filesystem it applies to. Each test \
+        runs in a process of its own, on a loop device of its own, with a timeout; a run leaves no mount, loop \
+        device or image behind, and starts by removing what a killed run left.
+        """
     )
 
     @OptionGroup var location: TestsLocation
+    @OptionGroup var filter: SelectionOptions
 
     @Argument(help: "Tests to run (names in tests.d, or paths to test files).")
     var tests: [String] = []
@@ -16,58 +21,172 @@ struct Run: ParsableCommand {
     @Option(help: "Report format: human, tap, ktap, junit or json.")
     var format: String = "human"
 
-    @Option(name: .shortAndLong, help: ArgumentHelp("Write the report to a file instead of standard output.", valueName: "file"))
+    @Option(name: .shortAndLong, help: ArgumentHelp("Write the report to a file; the terminal then gets the human report.", valueName: "file"))
     var output: String?
 
     @Option(name: .customLong("workdir"), help: ArgumentHelp("Where images and mount points are made (a private directory per test).", valueName: "dir"))
     var workDirectory: String = "/var/tmp/regress"
 
-    @Option(name: .customLong("fs"), help: ArgumentHelp("Filesystems to run on, comma-separated (btrfs,xfs,ext4).", valueName: "list"))
-    var filesystems: String?
+    @Option(name: .customLong("results"), help: ArgumentHelp("The results directory (logs, kernel log, fsck output, verdicts, run times).", valueName: "dir"))
+    var resultsDirectory: String = "results"
+
+    @Option(name: .customShort("j"), help: ArgumentHelp("Run this many tests at once, each on its own loop device.", valueName: "n"))
+    var jobs: Int = 1
+
+    @Option(name: .customShort("I"), help: ArgumentHelp("Run the selection this many times.", valueName: "n"))
+    var iterations: Int = 1
+
+    @Option(name: .customLong("random"), help: ArgumentHelp("Run in a random order; `--random` alone picks a seed and prints it.", valueName: "seed"))
+    var randomSeed: UInt64?
+
+    @Option(help: ArgumentHelp("Seconds a test may take unless it says otherwise (its `timeout:`).", valueName: "seconds"))
+    var timeout: Int = 300
+
+    @Option(name: .customLong("known-issues"), help: ArgumentHelp("Failures to report as xfail: `TEST[.FS] reason` a line.", valueName: "file"))
+    var knownIssues: String?
+
+    @Flag(name: .customShort("n"), help: "Dry run: print what would run and why anything would be skipped.")
+    var dryRun = false
 
     @Flag(help: "Put the emulated disk under every test, not only those with power cuts or faults.")
     var alwaysEmulate = false
 
-    func run() throws {
-        guard let reportFormat = ReportFormat(rawValue: format) else {
-            fail("--format: unknown format '\(format)' (known: \(ReportFormat.allCases.map(\.rawValue).joined(separator: ", ")))")
-        }
-        var planner = Planner()
-        if let filesystems {
-            planner.filesystems = try filesystems.split(separator: ",").map { name in
-                guard let fs = FilesystemKind(rawValue: String(name)) else { fail("--fs: unknown filesystem '\(name)'") }
-                return fs
-            }
-        }
-        let definitions = loadTests(location.library(), names: tests)
-        let cases = planner.plan(definitions)
-        var options = TestExecution.Options()
-        options.workDirectory = workDirectory
-        options.alwaysEmulate = alwaysEmulate
+    @Flag(name: .shortAndLong, help: "No progress lines on standard error.")
+    var quiet = false
 
-        let started = Date()
-        var results: [TestResult] = []
-        for testCase in cases {
-            results.append(TestExecution(testCase, options: options).run())
+    func validate() throws {
+        guard ReportFormat(rawValue: format) != nil else {
+            throw ValidationError("unknown format '\(format)' (known: \(ReportFormat.allCases.map(\.rawValue).joined(separator: ", ")))")
         }
+        guard jobs >= 1, jobs <= 64 else { throw ValidationError("-j must be 1 to 64") }
+        guard iterations >= 1 else { throw ValidationError("-I must be at least 1") }
+        guard timeout >= 1 else { throw ValidationError("--timeout must be at least 1 second") }
+    }
+
+    func run() throws {
+        let reportFormat = ReportFormat(rawValue: format)!
+        var cases = filter.cases(from: loadTests(location.library(), names: tests))
+        if let seed = randomSeed {
+            cases = SeededOrder.shuffle(cases, seed: seed)
+            if !quiet { printError("random order, seed \(seed) (repeat with --random=\(seed))") }
+        }
+        cases = Array(repeating: cases, count: iterations).flatMap { $0 }
+        let known = knownIssues.map { path in
+            do { return try KnownIssues(path: path) } catch { fail("\(error)") }
+        } ?? KnownIssues()
+
+        if dryRun {
+            var out = ""
+            for testCase in cases {
+                out += testCase.skipReason.map { "skip  \(testCase.id): \($0)\n" } ?? "run   \(testCase.id)\n"
+            }
+            FileHandle.standardOutput.write(out.data(using: .utf8)!)
+            return
+        }
+
+        let reclaimed = Cleanup(workDirectory: workDirectory).reclaimAbandoned()
+        if reclaimed.total > 0 && !quiet { printError("removed what a killed run left: \(reclaimed.summary)") }
+
+        var options = Suite.Options()
+        options.jobs = jobs
+        options.defaultTimeout = timeout
+        options.execution.workDirectory = workDirectory
+        options.execution.alwaysEmulate = alwaysEmulate
+        let store: ResultsStore
+        do { store = try ResultsStore(root: resultsDirectory) } catch { fail("\(resultsDirectory): cannot create the results directory: \(error.localizedDescription)") }
+        options.results = store
+        if jobs > 1 && randomSeed == nil {
+            // The slowest first, so that the last test to finish is a short one (fstests' check.time idea).
+            cases = cases.enumerated().sorted { a, b in
+                let ta = store.lastSeconds(a.element.id) ?? 0, tb = store.lastSeconds(b.element.id) ?? 0
+                return ta != tb ? ta > tb : a.offset < b.offset
+            }.map(\.element)
+        }
+
+        installSignalHandlers()
+        let progress = Progress(enabled: !quiet)
+        let started = Date()
+        let results = Suite(options: options).run(cases, onEvent: progress.show).map(known.apply)
+        progress.finish()
+        store.recordTimes(results)
+        if !quiet { results.compactMap(store.slowdown).forEach { printError("slower than before: " + $0) } }
+
         let run = RunSummary(results: results, seconds: Date().timeIntervalSince(started), kernel: kernelRelease())
-        let report = reportFormat.render(run)
         if let output {
-            guard FileManager.default.createFile(atPath: output, contents: report.data(using: .utf8)) else {
+            guard FileManager.default.createFile(atPath: output, contents: reportFormat.render(run).data(using: .utf8)) else {
                 fail("\(output): cannot write the report")
             }
+            FileHandle.standardOutput.write(ReportFormat.human.render(run).data(using: .utf8)!)
         } else {
-            FileHandle.standardOutput.write(report.data(using: .utf8)!)
+            FileHandle.standardOutput.write(reportFormat.render(run).data(using: .utf8)!)
         }
+        if Suite.interruptedBySignal != 0 { throw ExitCode(128 + Suite.interruptedBySignal) }
         throw ExitCode(exitStatus(results))
     }
 }
 
-/// 0 passed, 1 a failure, 125 nothing could run (all skipped or broken), as git bisect run reads it.
+/// The test-selection flags shared by `run` and `list`.
+struct SelectionOptions: ParsableArguments {
+    @Option(name: .customShort("g"), help: ArgumentHelp("Only tests in this group (repeatable).", valueName: "group"))
+    var groups: [String] = []
+
+    @Option(name: .customShort("x"), help: ArgumentHelp("Leave out tests in this group (repeatable).", valueName: "group"))
+    var excludedGroups: [String] = []
+
+    @Option(name: .customShort("E"), help: ArgumentHelp("Leave out the tests listed in this file (TEST or TEST.FS a line).", valueName: "file"))
+    var excludeFile: String?
+
+    @Option(name: .customLong("fs"), help: ArgumentHelp("Filesystems to run on, comma-separated (btrfs,xfs,ext4).", valueName: "list"))
+    var filesystems: String?
+
+    @Option(help: ArgumentHelp("Run only shard I of N (1-based): a stable split of the selection over N machines.", valueName: "I/N"))
+    var shard: String?
+
+    func validate() throws {
+        if let shard {
+            let parts = shard.split(separator: "/")
+            guard parts.count == 2, let i = Int(parts[0]), let n = Int(parts[1]), n >= 1, i >= 1, i <= n else {
+                throw ValidationError("--shard takes I/N with 1 <= I <= N, e.g. 2/4")
+            }
+        }
+        if let filesystems {
+            for name in filesystems.split(separator: ",") where FilesystemKind(rawValue: String(name)) == nil {
+                throw ValidationError("--fs: unknown filesystem '\(name)' (known: btrfs, xfs, ext4)")
+            }
+        }
+    }
+
+    var selection: Selection {
+        var selection = Selection()
+        selection.groups = groups
+        selection.excludedGroups = excludedGroups
+        if let excludeFile {
+            do { selection.excludedTests = try Selection.readExcludeList(excludeFile) } catch { fail("\(error)") }
+        }
+        if let shard {
+            let parts = shard.split(separator: "/").compactMap { Int($0) }
+            selection.shard = (parts[0], parts[1])
+        }
+        return selection
+    }
+
+    var planner: Planner {
+        guard let filesystems else { return Planner() }
+        return Planner(filesystems: filesystems.split(separator: ",").compactMap { FilesystemKind(rawValue: String($0)) })
+    }
+
+    /// The selected tests, expanded to one case per filesystem, in name order.
+    func cases(from tests: [TestDefinition]) -> [TestCase] {
+        let selection = self.selection
+        return selection.filter(planner.plan(tests.filter(selection.includes)))
+    }
+}
+
+/// 0 passed, 1 a failure, 125 nothing could run (all skipped, or the environment broke), as git bisect run reads it.
 func exitStatus(_ results: [TestResult]) -> Int32 {
     if results.contains(where: { $0.verdict == .fail }) { return ExitStatus.failed }
     if results.contains(where: { $0.verdict == .error }) { return ExitStatus.couldNotRun }
-    if !results.isEmpty && results.allSatisfy({ $0.verdict == .skip }) { return ExitStatus.couldNotRun }
+    if results.allSatisfy({ $0.verdict == .skip }) { return ExitStatus.couldNotRun }
     return ExitStatus.passed
 }
 
@@ -75,4 +194,15 @@ func kernelRelease() -> String {
     var uts = utsname()
     uname(&uts)
     return "Linux " + withUnsafeBytes(of: uts.release) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
+}
+
+/// SIGINT, SIGTERM, SIGHUP: the suite notices, kills its tests' processes, cleans up, and reports.
+func installSignalHandlers() {
+    for signalNumber in [SIGINT, SIGTERM, SIGHUP] {
+        signal(signalNumber) { received in Suite.interruptedBySignal = received }
+    }
+}
+
+func printError(_ line: String) {
+    FileHandle.standardError.write((line + "\n").data(using: .utf8)!)
 }

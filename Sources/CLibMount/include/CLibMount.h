@@ -27,6 +27,8 @@ int regress_fallocate(int fd, int mode, int64_t offset, int64_t length);
 int regress_syncfs(int fd);
 int regress_memfd_create(const char *name);
 extern const int regress_o_direct;
+/// prctl(PR_SET_PDEATHSIG, SIGKILL): a test's child process must not outlive the regress that started it.
+int regress_die_with_parent(void);
 
 /// openat2(2) with RESOLVE_* flags: the only way to confine a path beneath a directory without races.
 static inline int regress_openat2(int dirfd, const char *path, uint64_t flags, uint64_t mode, uint64_t resolve) {

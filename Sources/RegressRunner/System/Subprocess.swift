@@ -79,3 +79,53 @@ public struct Subprocess {
         return String(decoding: bytes, as: UTF8.self)
     }
 }
+
+/// A child process regress started and may end (only its own children, by PID and process group).
+public struct ChildProcess: Sendable {
+    public let pid: pid_t
+
+    public enum Status: Equatable, Sendable { case running, exited(Int32), signaled(Int32) }
+
+    /// Starts `executable` in a process group of its own, so that a timeout can end it and everything it
+    /// started, and so that a terminal's Ctrl-C reaches only regress's parent, which then cleans up.
+    /// Its output goes to `outputPath` (appended).
+    public static func start(_ executable: String, _ arguments: [String], outputPath: String) throws -> ChildProcess {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_APPEND, 0o600)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        posix_spawnattr_setpgroup(&attributes, 0)
+        var empty = sigset_t()
+        sigemptyset(&empty)
+        posix_spawnattr_setsigmask(&attributes, &empty)
+        var defaults = sigset_t()
+        sigfillset(&defaults)
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+
+        let all = [executable] + arguments
+        var cArguments: [UnsafeMutablePointer<CChar>?] = all.map { strdup($0) } + [nil]
+        defer { cArguments.forEach { free($0) } }
+        var pid: pid_t = 0
+        let rc = posix_spawn(&pid, executable, &actions, &attributes, &cArguments, environ)
+        guard rc == 0 else { throw Subprocess.Failure.spawn(executable, Errno(rc)) }
+        return ChildProcess(pid: pid)
+    }
+
+    /// Reaps the child if it ended; never blocks.
+    public func poll() -> Status {
+        var status: Int32 = 0
+        let rc = waitpid(pid, &status, WNOHANG)
+        guard rc == pid else { return .running }
+        if (status & 0x7f) == 0 { return .exited((status >> 8) & 0xff) }
+        return .signaled(status & 0x7f)
+    }
+
+    /// SIGKILL to the child's whole process group.
+    public func killGroup() { kill(-pid, SIGKILL) }
+}

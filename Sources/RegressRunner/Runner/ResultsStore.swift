@@ -1,0 +1,76 @@
+import Foundation
+
+/// The results directory of a run, as fstests keeps results/: `results/<timestamp>/<test>.<fs>/` holds the
+/// step log, the kernel log, the fsck output and the verdict; `results/latest` points at the newest run;
+/// `results/times.json` keeps each test's last run time, for slowdown warnings and for -j to start the
+/// slowest tests first (fstests' check.time).
+public final class ResultsStore: @unchecked Sendable {
+    public let root: String
+    public let runDirectory: String
+    private var times: [String: Double]
+    private let lock = NSLock()
+
+    public init(root: String, now: Date = Date()) throws {
+        self.root = root
+        let formatter = DateFormatter()
+        formatter.dateFormat = "yyyy-MM-dd'T'HH-mm-ss"
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        var name = formatter.string(from: now)
+        let fm = FileManager.default
+        try fm.createDirectory(atPath: root, withIntermediateDirectories: true)
+        var suffix = 1
+        while fm.fileExists(atPath: root + "/" + name) { suffix += 1; name = formatter.string(from: now) + "-\(suffix)" }
+        runDirectory = root + "/" + name
+        try fm.createDirectory(atPath: runDirectory, withIntermediateDirectories: true)
+        let latest = root + "/latest"
+        try? fm.removeItem(atPath: latest)
+        try? fm.createSymbolicLink(atPath: latest, withDestinationPath: name)
+        times = (try? JSONDecoder().decode([String: Double].self,
+                                           from: Data(contentsOf: URL(fileURLWithPath: root + "/times.json")))) ?? [:]
+    }
+
+    /// The last recorded run time of a test case, if any.
+    public func lastSeconds(_ id: String) -> Double? {
+        lock.lock(); defer { lock.unlock() }
+        return times[id]
+    }
+
+    /// A warning when a test became much slower than its history: twice as slow and at least 5 s more.
+    public func slowdown(_ result: TestResult) -> String? {
+        guard result.verdict == .pass, let before = lastSeconds(result.id) else { return nil }
+        guard result.seconds > 2 * before, result.seconds - before > 5 else { return nil }
+        return "\(result.id) took \(formatSeconds(result.seconds))s, \(formatSeconds(before))s last time"
+    }
+
+    /// Writes the case's files and returns the result with its directory filled in.
+    public func save(_ result: TestResult) -> TestResult {
+        var result = result
+        let directory = runDirectory + "/" + result.id
+        try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        result.resultsDirectory = directory
+        write(result.log.joined(separator: "\n") + "\n", to: directory + "/log")
+        if !result.kernelWarnings.isEmpty { write(result.kernelWarnings.joined(separator: "\n") + "\n", to: directory + "/kernel-warnings") }
+        if let fsck = result.fsckOutput { write(fsck, to: directory + "/fsck") }
+        let verdict = ([result.verdict.rawValue] + result.reasons).joined(separator: "\n") + "\n"
+        write(verdict, to: directory + "/verdict")
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        if let data = try? encoder.encode(result) { try? data.write(to: URL(fileURLWithPath: directory + "/result.json")) }
+        return result
+    }
+
+    /// Records the run times of passing cases (a failing run's time says little about the test).
+    public func recordTimes(_ results: [TestResult]) {
+        lock.lock()
+        for result in results where result.verdict == .pass { times[result.id] = result.seconds }
+        let snapshot = times
+        lock.unlock()
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        if let data = try? encoder.encode(snapshot) { try? data.write(to: URL(fileURLWithPath: root + "/times.json"), options: .atomic) }
+    }
+
+    private func write(_ text: String, to path: String) {
+        try? text.data(using: .utf8)?.write(to: URL(fileURLWithPath: path))
+    }
+}

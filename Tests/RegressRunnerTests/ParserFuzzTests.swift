@@ -1,0 +1,429 @@
+import Foundation
+import Testing
+@testable import RegressRunner
+
+/// A deterministic fuzz test of `TestParser`: ten thousand inputs made by mutating the real test files of
+/// tests.d and a few hand-written ones that use every command, with a fixed seed so a failure reproduces.
+///
+/// The parser reads files written by people and by scripts; whatever it is given it must either accept a
+/// test that makes sense or reject it with one `FILE:LINE:COL: message` line, and never trap (a trap in
+/// `regress list` would hide every other test), loop or point at a line the file does not have.
+///
+/// A crash kills the test process before it can say which input did it: set REGRESS_FUZZ_TRACE=1 to print
+/// each input's number before it is parsed, then REGRESS_FUZZ_ONLY=N to print and parse that one alone.
+/// bench/fuzz-parser runs the same properties far longer under libFuzzer.
+@Suite struct ParserFuzzTests {
+    static let inputCount = 10_000
+    static let seed: UInt64 = 0x5eed_2024_0f5e_ed01
+    /// Generous: the whole run takes about a second; only a parser that loops forever gets near it.
+    static let hangLimitSeconds = 120.0
+    static let path = "fuzz/case"
+
+    @Test func mutatedTestFilesParseOrAreRejectedWithALocatedDiagnostic() throws {
+        let seeds = try Self.seedFiles()
+        let environment = ProcessInfo.processInfo.environment
+        let trace = environment["REGRESS_FUZZ_TRACE"] != nil
+        let only = environment["REGRESS_FUZZ_ONLY"].flatMap(Int.init)
+
+        // The loop runs on its own thread so that a parser stuck in a loop fails the test with the input's
+        // number instead of hanging the suite.
+        let progress = FuzzProgress()
+        let finished = DispatchSemaphore(value: 0)
+        let worker = Thread {
+            var generator = FuzzInputGenerator(seeds: seeds, seed: Self.seed)
+            for index in 0..<Self.inputCount {
+                let input = generator.next()
+                if let only, index != only { continue }
+                progress.begin(index)
+                if trace || only != nil { FileHandle.standardError.write("fuzz input \(index): \(input.debugDescription)\n".data(using: .utf8)!) }
+                progress.record(Self.check(input, index: index))
+            }
+            finished.signal()
+        }
+        worker.stackSize = 8 << 20
+        worker.start()
+        guard finished.wait(timeout: .now() + Self.hangLimitSeconds) == .success else {
+            Issue.record("the parser did not finish within \(Int(Self.hangLimitSeconds)) s; stuck on fuzz input \(progress.current) (REGRESS_FUZZ_ONLY=\(progress.current) prints it)")
+            return
+        }
+
+        let outcome = progress.snapshot()
+        for failure in outcome.failures.prefix(10) { Issue.record(Comment(rawValue: failure)) }
+        #expect(outcome.failures.isEmpty, "\(outcome.failures.count) of \(Self.inputCount) fuzz inputs broke a property")
+        // A generator that only ever produces garbage (or only valid files) would test one side of the parser.
+        if only == nil {
+            #expect(outcome.accepted > Self.inputCount / 20, "only \(outcome.accepted) inputs parsed: the mutations are too destructive")
+            #expect(outcome.rejected > Self.inputCount / 5, "only \(outcome.rejected) inputs were rejected: the mutations are too gentle")
+        }
+    }
+
+    /// The real tests of tests.d, and hand-written ones so that every command and key is in the mix.
+    static func seedFiles() throws -> [String] {
+        let testsDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../../tests.d").standardized.path
+        var seeds: [String] = []
+        for name in try FileManager.default.contentsOfDirectory(atPath: testsDirectory).sorted()
+        where !name.hasPrefix(".") && !name.hasSuffix(".md") {
+            if let text = try? String(contentsOfFile: testsDirectory + "/" + name, encoding: .utf8) { seeds.append(text) }
+        }
+        #expect(!seeds.isEmpty, "no test files found in \(testsDirectory)")
+        return seeds + FuzzVocabulary.handWrittenTests
+    }
+
+    /// The properties, for one input; nil when they hold.
+    static func check(_ input: String, index: Int) -> FuzzCheck {
+        let lineCount = input.unicodeScalars.reduce(1) { $1 == "\n" ? $0 + 1 : $0 }
+        let definition: TestDefinition
+        do {
+            definition = try TestParser(path: path, name: "case").parse(input)
+        } catch let diagnostic as Diagnostic {
+            if let problem = problemWithDiagnostic(diagnostic, lineCount: lineCount) {
+                return .failed("input \(index): \(problem)\n  diagnostic: \(diagnostic)\n  input: \(input.debugDescription.prefix(2000))")
+            }
+            return .rejected
+        } catch {
+            return .failed("input \(index): the parser threw \(type(of: error)) (\(error)), not a Diagnostic\n  input: \(input.debugDescription.prefix(2000))")
+        }
+        if let problem = problemWithAcceptedTest(definition, source: input, lineCount: lineCount) {
+            return .failed("input \(index): accepted, but \(problem)\n  input: \(input.debugDescription.prefix(2000))")
+        }
+        return .accepted
+    }
+
+    /// `fuzz/case:LINE:COL: message`, with LINE a line of the input and COL at least 1.
+    static func problemWithDiagnostic(_ diagnostic: Diagnostic, lineCount: Int) -> String? {
+        let text = diagnostic.description
+        guard text.hasPrefix(path + ":") else { return "the diagnostic does not start with '\(path):'" }
+        let fields = text.dropFirst(path.count + 1).split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
+        guard fields.count == 3, let line = Int(fields[0]), let column = Int(fields[1]),
+              fields[0].allSatisfy({ $0.isASCII && $0.isNumber }), fields[1].allSatisfy({ $0.isASCII && $0.isNumber }),
+              fields[2].hasPrefix(" "), fields[2].count > 1 else {
+            return "the diagnostic is not 'PATH:LINE:COL: message'"
+        }
+        if line < 1 || line > lineCount { return "line \(line) is outside the input's \(lineCount) lines" }
+        if column < 1 { return "column \(column) is below 1" }
+        if fields[2].contains("\n") { return "the message spans lines" }
+        return nil
+    }
+
+    /// An accepted test has steps, each located on a line of its own that says what the step is; and the
+    /// step's text, parsed again after the same header, gives the same step.
+    static func problemWithAcceptedTest(_ test: TestDefinition, source: String, lineCount: Int) -> String? {
+        guard let firstStep = test.steps.first else { return "it has no steps" }
+        var previousLine = 0
+        for step in test.steps {
+            let line = step.location.line
+            if line <= previousLine || line > lineCount { return "step '\(step.text)' is at line \(line), after line \(previousLine) of \(lineCount)" }
+            previousLine = line
+            if step.text.isEmpty { return "a step at line \(line) has no text" }
+            if (step.file == nil) != isWholeFilesystem(step.command) {
+                return "step '\(step.text)' has file \(step.file.debugDescription) for \(step.command)"
+            }
+        }
+        // Rebuild the file from its header and the steps' texts alone: blank and comment lines between steps
+        // drop out, nothing else may change.
+        let lines = source.split(separator: "\n", omittingEmptySubsequences: false)
+        let header = lines.prefix(firstStep.location.line - 1).joined(separator: "\n")
+        let rebuilt = header + "\n" + test.steps.map(\.text).joined(separator: "\n") + "\n"
+        let again: TestDefinition
+        do { again = try TestParser(path: path, name: "case").parse(rebuilt) } catch {
+            return "its steps' texts, parsed again, are rejected: \(error)"
+        }
+        guard again.steps.count == test.steps.count else { return "its steps' texts parse to \(again.steps.count) steps, not \(test.steps.count)" }
+        for (a, b) in zip(test.steps, again.steps) where a.command != b.command || a.file != b.file || a.expectation != b.expectation {
+            return "step '\(a.text)' parses differently from its own text: \(a.command) vs \(b.command)"
+        }
+        return nil
+    }
+
+    static func isWholeFilesystem(_ command: Command) -> Bool {
+        switch command {
+        case .fallocate, .pwrite, .pread, .truncate, .reflink, .dedupe, .fsync, .fdatasync: return false
+        default: return true
+        }
+    }
+}
+
+enum FuzzCheck { case accepted, rejected, failed(String) }
+
+/// What the fuzz thread has done so far, read by the test's thread.
+final class FuzzProgress: @unchecked Sendable {
+    private let lock = NSLock()
+    private var currentIndex = 0
+    private var accepted = 0, rejected = 0
+    private var failures: [String] = []
+
+    func begin(_ index: Int) { lock.lock(); currentIndex = index; lock.unlock() }
+    var current: Int { lock.lock(); defer { lock.unlock() }; return currentIndex }
+
+    func record(_ check: FuzzCheck) {
+        lock.lock(); defer { lock.unlock() }
+        switch check {
+        case .accepted: accepted += 1
+        case .rejected: rejected += 1
+        case .failed(let message): failures.append(message)
+        }
+    }
+
+    func snapshot() -> (accepted: Int, rejected: Int, failures: [String]) {
+        lock.lock(); defer { lock.unlock() }
+        return (accepted, rejected, failures)
+    }
+}
+
+/// SplitMix64: tiny, fast and the same on every machine, unlike the system generator.
+struct SplitMix64: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9e37_79b9_7f4a_7c15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
+        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
+        return z ^ (z >> 31)
+    }
+}
+
+/// Makes inputs: a seed file with one to four mutations, or (one time in eight) a test written from scratch.
+struct FuzzInputGenerator {
+    let seeds: [String]
+    var random: SplitMix64
+
+    init(seeds: [String], seed: UInt64) { self.seeds = seeds; random = SplitMix64(seed: seed) }
+
+    mutating func next() -> String {
+        var text = chance(8) ? randomTest() : seeds.randomElement(using: &random)!
+        for _ in 0..<Int.random(in: 1...4, using: &random) { text = mutate(text) }
+        return text
+    }
+
+    mutating func chance(_ oneIn: Int) -> Bool { Int.random(in: 0..<oneIn, using: &random) == 0 }
+    mutating func pick<T>(_ choices: [T]) -> T { choices.randomElement(using: &random)! }
+
+    mutating func mutate(_ text: String) -> String {
+        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let target = Int.random(in: 0..<lines.count, using: &random)
+        switch Int.random(in: 0..<16, using: &random) {
+        case 0: return flipByte(text)
+        case 1: return truncate(text)
+        case 2:   // swap two tokens, possibly across lines
+            var tokens = text.split(separator: " ", omittingEmptySubsequences: false).map(String.init)
+            guard tokens.count > 1 else { return text }
+            tokens.swapAt(Int.random(in: 0..<tokens.count, using: &random), Int.random(in: 0..<tokens.count, using: &random))
+            return tokens.joined(separator: " ")
+        case 3: lines[target] = randomStep()
+        case 4: lines.insert(randomStep(), at: target)
+        case 5: lines.insert(randomHeaderLine(), at: target)
+        case 6: lines[target] = replacingAToken(in: lines[target], with: randomNumber())
+        case 7: lines[target] = lines[target] + " " + randomExpectation()
+        case 8: lines[target] = inserting(pick(FuzzVocabulary.oddCharacters), into: lines[target])
+        case 9: return text.replacingOccurrences(of: "\n", with: "\r\n")
+        case 10: lines[target] = lines[target] + String(repeating: pick(["x", " ", "8k ", "é", "#"]), count: Int.random(in: 1_000...20_000, using: &random))
+        case 11: lines.remove(at: target); if lines.isEmpty { lines = [""] }
+        case 12: lines.insert(lines[Int.random(in: 0..<lines.count, using: &random)], at: target)
+        case 13:   // a line of another seed
+            let other = seeds.randomElement(using: &random)!.split(separator: "\n", omittingEmptySubsequences: false)
+            lines[target] = String(other.randomElement(using: &random)!)
+        case 14: lines[target] = replacingAToken(in: lines[target], with: pick(FuzzVocabulary.words))
+        default: lines[target] = replacingAToken(in: lines[target], with: randomPath())
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    /// Flips one bit of one byte; invalid UTF-8 is repaired as TestLibrary's String(data:encoding:) would
+    /// refuse it, so the parser only ever sees valid strings.
+    mutating func flipByte(_ text: String) -> String {
+        var bytes = Array(text.utf8)
+        guard !bytes.isEmpty else { return text }
+        bytes[Int.random(in: 0..<bytes.count, using: &random)] ^= 1 << UInt8.random(in: 0...7, using: &random)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    mutating func truncate(_ text: String) -> String {
+        let bytes = Array(text.utf8)
+        return String(decoding: bytes.prefix(Int.random(in: 0...bytes.count, using: &random)), as: UTF8.self)
+    }
+
+    mutating func replacingAToken(in line: String, with replacement: String) -> String {
+        var tokens = line.split(separator: " ", omittingEmptySubsequences: false).map(String.init)
+        tokens[Int.random(in: 0..<tokens.count, using: &random)] = replacement
+        return tokens.joined(separator: " ")
+    }
+
+    mutating func inserting(_ insertion: String, into line: String) -> String {
+        var characters = Array(line)
+        characters.insert(contentsOf: insertion, at: Int.random(in: 0...characters.count, using: &random))
+        return String(characters)
+    }
+
+    mutating func randomNumber() -> String {
+        if chance(2) { return pick(FuzzVocabulary.edgeNumbers) }
+        let value = UInt64.random(in: 0...UInt64.max, using: &random) >> UInt64.random(in: 0...63, using: &random)
+        let suffix = pick(["", "", "k", "m", "g", "t", "p", "s", "K", "M", "x", "e"])
+        return chance(4) ? "0x" + String(value, radix: 16) + suffix : "\(value)" + suffix
+    }
+
+    mutating func randomPath() -> String { pick(FuzzVocabulary.paths) }
+
+    mutating func randomExpectation() -> String {
+        let keyword = pick(["allow", "expect", "allow", "expect", "Allow", "allows"])
+        let count = Int.random(in: 0...3, using: &random)
+        let names = (0..<count).map { _ in pick(FuzzVocabulary.errnos) }
+        return keyword + " " + (chance(2) ? names.joined(separator: ",") : names.joined(separator: " "))
+    }
+
+    mutating func randomHeaderLine() -> String {
+        let key = pick(FuzzVocabulary.keys)
+        let value = (0..<Int.random(in: 0...3, using: &random)).map { _ in
+            chance(2) ? pick(FuzzVocabulary.words) : randomNumber()
+        }.joined(separator: " ")
+        return chance(6) ? key + ":" + value : key + ": " + value
+    }
+
+    mutating func randomStep() -> String {
+        let command = pick(FuzzVocabulary.commands)
+        var words: [String] = []
+        if command.takesFile || chance(10) { words.append(randomPath() + ":") }
+        words.append(command.name)
+        for argument in command.arguments {
+            switch argument {
+            case .number: words.append(randomNumber())
+            case .path: words.append(randomPath())
+            case .errno: words.append(pick(FuzzVocabulary.errnos))
+            case .word(let choices): words.append(pick(choices))
+            case .optional(let options): if chance(2) { words.append(contentsOf: options) }
+            case .flags(let flags): for _ in 0..<Int.random(in: 0...2, using: &random) { words.append(pick(flags)) }
+            }
+        }
+        if chance(10) { words.removeLast() }
+        if chance(10) { words.append(pick(FuzzVocabulary.words)) }
+        if chance(4) { words.append(randomExpectation()) }
+        return words.joined(separator: pick([" ", " ", "\t", "  "]))
+    }
+
+    /// A test made from nothing: a header and a handful of steps, valid more often than not.
+    mutating func randomTest() -> String {
+        var lines = ["summary: a generated test", "filesystems: " + pick(["btrfs", "xfs", "ext4", "btrfs xfs ext4"])]
+        for _ in 0..<Int.random(in: 0...3, using: &random) { lines.append(randomHeaderLine()) }
+        lines.append("steps:")
+        lines.append("file1: pwrite 0 64k")
+        for _ in 0..<Int.random(in: 1...12, using: &random) { lines.append(randomStep()) }
+        return lines.joined(separator: "\n") + "\n"
+    }
+}
+
+/// The words the generator builds inputs from.
+enum FuzzVocabulary {
+    enum Argument { case number, path, errno, word([String]), optional([String]), flags([String]) }
+    struct CommandShape { let name: String; let takesFile: Bool; let arguments: [Argument] }
+
+    static let commands: [CommandShape] = [
+        .init(name: "falloc", takesFile: true, arguments: [.flags(["-k", "-p", "-z", "-c", "-i", "-u", "-x"]), .number, .number]),
+        .init(name: "fpunch", takesFile: true, arguments: [.number, .number]),
+        .init(name: "fzero", takesFile: true, arguments: [.flags(["-k", "-p"]), .number, .number]),
+        .init(name: "fcollapse", takesFile: true, arguments: [.number, .number]),
+        .init(name: "finsert", takesFile: true, arguments: [.number, .number]),
+        .init(name: "funshare", takesFile: true, arguments: [.number, .number]),
+        .init(name: "pwrite", takesFile: true, arguments: [.flags(["-S", "-S 0xff", "-S 256", "-b", "-b 4k", "-b 0", "-D", "-d", "-W", "-w", "-q", "-Z"]), .number, .number]),
+        .init(name: "pread", takesFile: true, arguments: [.flags(["-b 4k", "-b", "-q", "-v", "-x"]), .number, .number]),
+        .init(name: "truncate", takesFile: true, arguments: [.number]),
+        .init(name: "reflink", takesFile: true, arguments: [.path, .optional(["8k", "0", "4k"])]),
+        .init(name: "dedupe", takesFile: true, arguments: [.path, .number, .number, .number]),
+        .init(name: "fsync", takesFile: true, arguments: []),
+        .init(name: "fdatasync", takesFile: true, arguments: []),
+        .init(name: "sync", takesFile: false, arguments: []),
+        .init(name: "syncfs", takesFile: false, arguments: []),
+        .init(name: "remount", takesFile: false, arguments: []),
+        .init(name: "power-cut", takesFile: false, arguments: []),
+        .init(name: "verify", takesFile: false, arguments: [.optional(["file1"]), .optional(["padding", "file1"])]),
+        .init(name: "mkdir", takesFile: false, arguments: [.path]),
+        .init(name: "rename", takesFile: false, arguments: [.path, .path]),
+        .init(name: "unlink", takesFile: false, arguments: [.path]),
+        .init(name: "inject-error", takesFile: false, arguments: [.errno, .optional(["range", "0", "1m"]), .optional(["after", "4k"])]),
+        .init(name: "lying-cache", takesFile: false, arguments: [.word(["on", "off", "maybe", "ON"])]),
+        .init(name: "drop-writes", takesFile: false, arguments: [.number, .number]),
+        .init(name: "clear-faults", takesFile: false, arguments: []),
+        .init(name: "frobnicate", takesFile: false, arguments: [.number]),
+    ]
+
+    static let keys = ["summary", "groups", "filesystems", "fs", "size", "mkfs", "mkfs.btrfs", "mkfs.xfs", "mkfs.ext4", "mkfs.zfs",
+                       "mkfs.", "mount", "mount.btrfs", "mount.xfs", "mount.ext4", "mount.nfs", "requires", "fix", "commit",
+                       "timeout", "steps", "Summary", "", "key with space", "mkfs.btrfs.extra"]
+
+    static let errnos = ["ENOSPC", "EIO", "EINVAL", "EOPNOTSUPP", "ENOTSUP", "EWOULDBLOCK", "enospc", "EUCLEAN", "EDQUOT",
+                         "ENOSUCH", "E", "", "28", "ENOSPC,", ",EIO", "EIO,,EINVAL", "EXDEV"]
+
+    static let paths = ["file1", "padding", "file2", "dir", "dir/file", "dir/sub/file", "/etc/passwd", "..", "../x", "a/../b",
+                        "./file1", "a//b", "a/", "/", ".", "fïlé", "📁/x", "file1:", "allow", "-k", "with\u{0}nul"]
+
+    static let edgeNumbers = ["0", "1", "-1", "+5", "-0", "00", "0x", "0X10", "0x-1", "k", "s", "8s", "1p", "8191p", "8192p",
+                              "16383t", "16384t", "9223372036854775807", "9223372036854775808", "18446744073709551615",
+                              "18446744073709551616", "99999999999999999999999999999999", "0xffffffffffffffff",
+                              "0x7fffffffffffffff", "0x8000000000000000", "1e9", "1.5m", "4 k", "１２", "٣", "4K", "4kk", "0b101",
+                              "\u{FF10}x10", "4k\u{0301}", "İ", "12İ"]
+
+    static let words = ["steps:", "steps", "allow", "expect", "on", "off", "range", "after", "#", "#comment", "-", "--", ":", "::",
+                        "file1:", "sync", "verify", "btrfs", "xfs", "ext4", "reflink", "nocow", "a,b", "α", "🦀", "\u{0}"]
+
+    /// Characters with unusual Unicode behaviour: combining marks that merge with the character before them,
+    /// other line separators, a BOM, NUL, lone CR, full-width and non-ASCII digits, case mappings that grow.
+    static let oddCharacters = ["\u{0}", "\r", "\r\n", "\t", "\u{0301}", "\u{200D}", "\u{FEFF}", "\u{2028}", "\u{85}", "\u{0B}",
+                                "\u{0C}", "é", "e\u{0301}", "İ", "ß", "ﬃ", "１", "٣", "🇫🇷", "👩‍👩‍👧", "\u{202E}", "\u{FFFD}", "#", ":", " "]
+
+    /// Tests that use every command and key, valid as written, so that mutations start near each of them.
+    static let handWrittenTests = [
+        """
+        summary: every data command once
+        groups: auto quick
+        filesystems: xfs
+        size: 512m
+        mkfs: -m reflink=1
+        mount.xfs: noatime
+        requires: reflink dedupe collapse insert unshare
+        fix: xfs: a fix
+        commit: 0123456789ab
+        timeout: 60s
+
+        steps:
+        mkdir dir
+        dir/file: pwrite -S 0xab -b 4k -W 0 1m
+        dir/file: falloc -k 1m 1m
+        dir/file: fpunch 4k 4k
+        dir/file: fzero -k 8k 4k
+        dir/file: fcollapse 64k 64k
+        dir/file: finsert 64k 64k
+        dir/file: funshare 0 64k
+        copy: reflink dir/file
+        copy: reflink dir/file 0 0 64k
+        copy: dedupe dir/file 0 0 64k   allow EINVAL
+        copy: pread -b 4k 0 64k
+        copy: truncate 1m
+        copy: fdatasync
+        copy: fsync
+        rename copy moved
+        verify dir/file moved
+        unlink moved
+        syncfs
+        remount
+        verify
+
+        """,
+        """
+        summary: faults of the emulated disk
+        filesystems: ext4 btrfs
+        mount: data=ordered
+        steps:
+        lying-cache on
+        file1: pwrite -D -d -w 0 64k   allow EIO
+        inject-error EIO range 0 1m after 8k
+        file1: pwrite 64k 64k   expect EIO,ENOSPC
+        clear-faults
+        drop-writes 0 4k
+        sync
+        power-cut
+        lying-cache off
+        verify file1
+
+        """,
+    ]
+}
