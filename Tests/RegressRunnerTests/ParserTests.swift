@@ -108,13 +108,14 @@ final class ParserTests: XCTestCase {
     }
 
     func testStepRecordsFileLocationAndText() throws {
-        let parsed = try steps("# a comment line", "", "  f: pwrite 0 4k   # trailing comment", "verify f")
-        XCTAssertEqual(parsed.count, 2)
+        let parsed = try steps("# a comment line", "", "  f: pwrite 0 4k\t", "f: fsync   # trailing comment", "verify f")
+        XCTAssertEqual(parsed.count, 3)
         XCTAssertEqual(parsed[0].file, "f")
         XCTAssertEqual(parsed[0].location, SourceLocation(file: Self.path, line: 4, column: 3))
-        XCTAssertEqual(parsed[0].text, "f: pwrite 0 4k   # trailing comment")
-        XCTAssertNil(parsed[1].file)
-        XCTAssertEqual(parsed[1].location, SourceLocation(file: Self.path, line: 5, column: 1))
+        XCTAssertEqual(parsed[0].text, "f: pwrite 0 4k")
+        XCTAssertEqual(parsed[1].command, .fsync)
+        XCTAssertNil(parsed[2].file)
+        XCTAssertEqual(parsed[2].location, SourceLocation(file: Self.path, line: 6, column: 1))
     }
 
     // MARK: expectations
@@ -202,7 +203,7 @@ final class ParserTests: XCTestCase {
         let test = try TestParser(path: path, name: "nocow-reflink").parse(text)
         XCTAssertEqual(test.filesystems, [.btrfs])
         XCTAssertEqual(test.requires, [.reflink])
-        XCTAssertEqual(test.steps.count, 10)
+        XCTAssertEqual(test.steps.count, 9)
         XCTAssertEqual(test.steps[0].command, .fallocate(.allocate, keepSize: false, ByteRange(offset: 8192, length: 64 << 20)))
         XCTAssertEqual(test.steps[1].expectation, .allow([.ENOSPC]))
         XCTAssertEqual(test.steps[4].command, .reflink(source: "file1", sourceOffset: 8192, offset: 0, length: 4096))

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Every report is written from the same values: the results of a run and a little about the run.
 public struct RunSummary: Sendable {
     public var results: [TestResult]
@@ -48,11 +50,12 @@ func oneLine(_ text: String) -> String {
 /// written `ok_7 - fake`: still readable, never a result. `took 5s` becomes `took_5s` for the same reason.
 func neutralised(_ text: String) -> String {
     var out = text
-    // "ok", any case, then blanks (or nothing), then a digit: the blanks become one underscore.
-    out = out.replacingOccurrences(of: #"([oO][kK])[ \t]*([0-9])"#, with: "$1_$2", options: .regularExpression)
-    out = out.replacingOccurrences(of: #"([tT][aA][pP])[ \t]+([vV][eE][rR][sS][iI][oO][nN])"#, with: "$1_$2", options: .regularExpression)
-    out = out.replacingOccurrences(of: #"([sS][uU][bB][tT][eE][sS][tT])[ \t]*:"#, with: "$1_:", options: .regularExpression)
-    out = out.replacingOccurrences(of: #"([bB][aA][iI][lL])[ \t]+([oO][uU][tT])"#, with: "$1_$2", options: .regularExpression)
+    // "ok", any case, then blanks (or nothing), then a digit: the blanks become one underscore. `\s` and `\d`
+    // are Unicode-wide here as they are in Python's `re`, so a no-break space or a non-ASCII digit is caught too.
+    out = out.replacingOccurrences(of: #"(?i)(ok)\s*(\d)"#, with: "$1_$2", options: .regularExpression)
+    out = out.replacingOccurrences(of: #"(?i)(tap)\s+(version)"#, with: "$1_$2", options: .regularExpression)
+    out = out.replacingOccurrences(of: #"(?i)(subtest)\s*:"#, with: "$1_:", options: .regularExpression)
+    out = out.replacingOccurrences(of: #"(?i)(bail)\s+(out)"#, with: "$1_$2", options: .regularExpression)
     return out
 }
 

@@ -1,5 +1,7 @@
 /// TAP version 13, the dialect kselftest prints and Debian's `prove` accepts (it rejects a version 14 header):
 /// a plan, one result line a test and filesystem, and a YAML block under each that did not pass.
+/// As in the KTAP report, outside text is neutralised (see `neutralised`) even inside the YAML block, because
+/// farms match `ok N` anywhere in a line, indented or not.
 public struct TAPReport {
     public init() {}
 
@@ -7,20 +9,27 @@ public struct TAPReport {
         var lines = ["TAP version 13", "1..\(run.results.count)"]
         for (index, result) in run.results.enumerated() {
             let number = index + 1
+            let name = resultName(result.id)
             switch result.verdict {
             case .pass:
-                lines.append("ok \(number) - \(result.id)")
+                lines.append("ok \(number) - \(name)")
             case .skip:
-                lines.append("ok \(number) - \(result.id) # SKIP \(oneLine(result.reasons.first ?? ""))")
+                lines.append("ok \(number) - \(name) # SKIP \(directiveData(result))")
             case .xfail:
-                lines.append("not ok \(number) - \(result.id) # TODO known issue: \(oneLine(result.reasons.first ?? ""))")
+                lines.append("not ok \(number) - \(name) # TODO known issue: \(directiveData(result))")
                 lines += yaml(result)
             case .fail, .error:
-                lines.append("not ok \(number) - \(result.id)")
+                lines.append("not ok \(number) - \(name)")
                 lines += yaml(result)
             }
         }
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// The first reason, on the result line after its directive. TAP::Parser takes the rest of the line, but
+    /// simpler readers take a second `#` for the start of a directive: it is written `\x23`.
+    private func directiveData(_ result: TestResult) -> String {
+        inertLine(result.reasons.first ?? "").replacingOccurrences(of: "#", with: "\\x23")
     }
 
     /// The details, as TAP 13's YAML diagnostics: indented two spaces between `---` and `...`.
@@ -63,10 +72,11 @@ public struct TAPReport {
     }
 }
 
-/// A YAML double-quoted scalar: backslash, quote and control characters escaped.
+/// A YAML double-quoted scalar: backslash, quote and control characters escaped, and TAP's keywords
+/// neutralised (the scalar stays on one line, but farms read every line).
 func quoted(_ text: String) -> String {
     var out = "\""
-    for scalar in text.unicodeScalars {
+    for scalar in neutralised(text).unicodeScalars {
         switch scalar {
         case "\\": out += "\\\\"
         case "\"": out += "\\\""
@@ -74,6 +84,11 @@ func quoted(_ text: String) -> String {
         case "\t": out += "\\t"
         case _ where scalar.value < 0x20 || scalar.value == 0x7f:
             out += "\\x" + (scalar.value < 16 ? "0" : "") + String(scalar.value, radix: 16)
+        case "\u{85}": out += "\\N"
+        case "\u{2028}": out += "\\L"
+        case "\u{2029}": out += "\\P"
+        case _ where scalar.value >= 0x80 && scalar.value < 0xa0:
+            out += "\\x" + String(scalar.value, radix: 16)
         default: out.unicodeScalars.append(scalar)
         }
     }
