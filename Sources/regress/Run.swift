@@ -45,6 +45,12 @@ struct Run: ParsableCommand {
     @Option(name: .customLong("known-issues"), help: ArgumentHelp("Failures to report as xfail: `TEST[.FS] reason` a line.", valueName: "file"))
     var knownIssues: String?
 
+    @Option(name: .customLong("scratch-dev"), help: ArgumentHelp("Run on this block device instead of loop images (fstests' SCRATCH_DEV). Refused if mounted, in use, the root disk, or if it carries a filesystem or partition table (see --force).", valueName: "device"))
+    var scratchDevice: String?
+
+    @Flag(help: "With --scratch-dev: overwrite a device that carries a filesystem or partition table.")
+    var force = false
+
     @Flag(name: .customShort("n"), help: "Dry run: print what would run and why anything would be skipped.")
     var dryRun = false
 
@@ -61,11 +67,17 @@ struct Run: ParsableCommand {
         guard jobs >= 1, jobs <= 64 else { throw ValidationError("-j must be 1 to 64") }
         guard iterations >= 1 else { throw ValidationError("-I must be at least 1") }
         guard timeout >= 1 else { throw ValidationError("--timeout must be at least 1 second") }
+        if scratchDevice != nil && jobs > 1 { throw ValidationError("--scratch-dev is one device: it cannot run with -j \(jobs)") }
+        if force && scratchDevice == nil { throw ValidationError("--force only applies to --scratch-dev") }
     }
 
     func run() throws {
         let reportFormat = ReportFormat(rawValue: format)!
-        var cases = filter.cases(from: loadTests(location.library(), names: tests))
+        if let scratchDevice {
+            // Checked before anything else: a refused device is left exactly as it was.
+            do { try ScratchDevice.check(scratchDevice, force: force) } catch { fail("\(error)") }
+        }
+        var cases = filter.cases(from: loadTests(location.library(), names: tests), scratchDevice: scratchDevice)
         if let seed = randomSeed {
             cases = SeededOrder.shuffle(cases, seed: seed)
             if !quiet { printError("random order, seed \(seed) (repeat with --random=\(seed))") }
@@ -92,6 +104,7 @@ struct Run: ParsableCommand {
         options.defaultTimeout = timeout
         options.execution.workDirectory = workDirectory
         options.execution.alwaysEmulate = alwaysEmulate
+        options.execution.scratchDevice = scratchDevice
         let store: ResultsStore
         do { store = try ResultsStore(root: resultsDirectory) } catch { fail("\(resultsDirectory): cannot create the results directory: \(error.localizedDescription)") }
         options.results = store
@@ -170,13 +183,13 @@ struct SelectionOptions: ParsableArguments {
         return selection
     }
 
-    var planner: Planner {
-        guard let filesystems else { return Planner() }
-        return Planner(filesystems: filesystems.split(separator: ",").compactMap { FilesystemKind(rawValue: String($0)) })
-    }
-
     /// The selected tests, expanded to one case per filesystem, in name order.
-    func cases(from tests: [TestDefinition]) -> [TestCase] {
+    func cases(from tests: [TestDefinition], scratchDevice: String? = nil) -> [TestCase] {
+        var planner = Planner()
+        if let filesystems {
+            planner.filesystems = filesystems.split(separator: ",").compactMap { FilesystemKind(rawValue: String($0)) }
+        }
+        planner.scratchDevice = scratchDevice
         let selection = self.selection
         return selection.filter(planner.plan(tests.filter(selection.includes)))
     }

@@ -12,12 +12,14 @@ struct RunCase: ParsableCommand {
     @Option var workdir: String
     @Option var result: String
     @Flag var alwaysEmulate = false
+    @Option var scratchDev: String?
 
     func run() throws {
         guard let filesystem = FilesystemKind(rawValue: fs) else { fail("unknown filesystem \(fs)") }
         var options = TestExecution.Options()
         options.workDirectory = workdir
         options.alwaysEmulate = alwaysEmulate
+        options.scratchDevice = scratchDev
         do {
             try Suite.runCase(testPath: testPath, filesystem: filesystem, options: options, resultPath: result)
         } catch {

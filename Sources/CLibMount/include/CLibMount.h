@@ -12,6 +12,7 @@
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
 #include <sys/mount.h>
+#include <sys/sysmacros.h>
 #include <linux/fs.h>
 #include <linux/loop.h>
 #include <linux/falloc.h>
@@ -42,6 +43,11 @@ static inline int regress_openat2(int dirfd, const char *path, uint64_t flags, u
 
 static const uint64_t REGRESS_RESOLVE_BENEATH = RESOLVE_BENEATH;
 static const uint64_t REGRESS_RESOLVE_NO_MAGICLINKS = RESOLVE_NO_MAGICLINKS;
+
+// major(), minor() and makedev() are macros.
+static inline unsigned regress_major(dev_t d) { return major(d); }
+static inline unsigned regress_minor(dev_t d) { return minor(d); }
+static inline dev_t regress_makedev(unsigned a, unsigned b) { return makedev(a, b); }
 
 // MARK: clone and dedupe
 

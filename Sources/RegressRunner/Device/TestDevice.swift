@@ -2,23 +2,34 @@
 import Glibc
 #endif
 
-/// The block device one test runs on: a loop device over a fresh sparse image, optionally with the
-/// emulated disk between them. Each test gets its own; nothing is ever reused between tests.
+/// The block device one test runs on: normally a loop device over a fresh sparse image, optionally with the
+/// emulated disk between them; or the scratch device the user named. Each test gets a fresh work area and
+/// a fresh loop device; nothing is reused between tests.
 public final class TestDevice {
-    public let image: ImageFile
+    public enum Kind: Sendable {
+        case loopImage(size: UInt64, emulated: Bool)
+        /// A device the user named and regress already checked (ScratchDevice.check).
+        case scratch(String)
+    }
+
+    public let area: WorkArea
+    public private(set) var image: ImageFile?
     public private(set) var loop: LoopDevice?
     public private(set) var disk: EmulatedDisk?
-    private let emulated: Bool
+    private let kind: Kind
 
-    public var path: String { loop?.path ?? "(detached)" }
-    /// The work directory's private folder: mount points go here, so clean-up finds them from the owner record.
-    public var directory: String { image.directory }
+    public var path: String {
+        if case .scratch(let device) = kind { return device }
+        return loop?.path ?? "(detached)"
+    }
+    public var directory: String { area.path }
 
-    /// Makes the image and attaches it. On failure, removes what it made.
-    public init(workDirectory: String, name: String, size: UInt64, emulated: Bool) throws {
-        image = try ImageFile.create(in: workDirectory, prefix: "\(name).", size: size)
-        self.emulated = emulated
+    /// Makes the work area (and image) and attaches it. On failure, removes what it made.
+    public init(workDirectory: String, name: String, kind: Kind) throws {
+        area = try WorkArea.create(in: workDirectory, prefix: "\(name).")
+        self.kind = kind
         do {
+            if case .loopImage(let size, _) = kind { image = try ImageFile.create(in: area, size: size) }
             try attach()
         } catch {
             release()
@@ -26,9 +37,19 @@ public final class TestDevice {
         }
     }
 
+    /// What the test's log says the device is.
+    public var description: String {
+        switch kind {
+        case .scratch(let device): return "scratch device \(device)"
+        case .loopImage(let size, let emulated):
+            return "\(path) over \(emulated ? "the emulated disk over " : "")\(image?.path ?? "?") (\(Size.format(size)))"
+        }
+    }
+
     private func attach() throws {
+        guard case .loopImage(_, let emulated) = kind, let image else { return }
         if emulated {
-            let disk = try EmulatedDisk(imagePath: image.path, mountPoint: image.directory + "/fuse")
+            let disk = try EmulatedDisk(imagePath: image.path, mountPoint: area.path + "/fuse")
             self.disk = disk
             loop = try LoopDevice.attach(to: disk.filePath)
         } else {
@@ -46,12 +67,12 @@ public final class TestDevice {
         try attach()
     }
 
-    /// Detaches and stops everything, then deletes the image. Idempotent; the caller unmounted first.
+    /// Detaches and stops everything, then deletes the work area. Idempotent; the caller unmounted first.
     public func release() {
         loop?.detach()
         loop = nil
         try? disk?.stop()
         disk = nil
-        image.remove()
+        area.remove()
     }
 }

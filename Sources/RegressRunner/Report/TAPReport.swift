@@ -52,9 +52,14 @@ public struct TAPReport {
         let bad = result.verifications.filter { !$0.passed }
         if !bad.isEmpty {
             lines.append("  lost_or_corrupted:")
+            // Block mappings, not `{…}` flow ones: TAP::Parser's YAMLish reader has no flow syntax.
             for verification in bad {
                 for mismatch in verification.mismatches {
-                    lines.append("    - {file: \(quoted(verification.file)), offset: \(mismatch.offset), length: \(mismatch.length), expected: \(quoted(hex(mismatch.expected))), found: \(quoted(describe(mismatch.found)))}")
+                    lines.append("    - file: \(quoted(verification.file))")
+                    lines.append("      offset: \(mismatch.offset)")
+                    lines.append("      length: \(mismatch.length)")
+                    lines.append("      expected: \(quoted(hex(mismatch.expected)))")
+                    lines.append("      found: \(quoted(describe(mismatch.found)))")
                 }
             }
         }
@@ -73,10 +78,14 @@ public struct TAPReport {
 }
 
 /// A YAML double-quoted scalar: backslash, quote and control characters escaped, and TAP's keywords
-/// neutralised (the scalar stays on one line, but farms read every line).
+/// neutralised (the scalar stays on one line, but farms read every line). Only the escapes that both YAML and
+/// TAP::Parser's YAMLish reader decode are used (`\\`, `\"`, `\n`, `\t`, `\xNN`), except `\u2028`/`\u2029`,
+/// which YAMLish shows as written. A colon before a blank is written `\x3a`: YAMLish takes `- "a: b"` for
+/// the start of a mapping and gives up on the whole block.
 func quoted(_ text: String) -> String {
     var out = "\""
-    for scalar in neutralised(text).unicodeScalars {
+    let scalars = Array(neutralised(text).unicodeScalars)
+    for (index, scalar) in scalars.enumerated() {
         switch scalar {
         case "\\": out += "\\\\"
         case "\"": out += "\\\""
@@ -84,13 +93,16 @@ func quoted(_ text: String) -> String {
         case "\t": out += "\\t"
         case _ where scalar.value < 0x20 || scalar.value == 0x7f:
             out += "\\x" + (scalar.value < 16 ? "0" : "") + String(scalar.value, radix: 16)
-        case "\u{85}": out += "\\N"
-        case "\u{2028}": out += "\\L"
-        case "\u{2029}": out += "\\P"
         case _ where scalar.value >= 0x80 && scalar.value < 0xa0:
             out += "\\x" + String(scalar.value, radix: 16)
+        case "\u{2028}", "\u{2029}": out += "\\u" + String(scalar.value, radix: 16)
+        case ":" where colonBeforeBlank(at: index, in: scalars): out += "\\x3a"
         default: out.unicodeScalars.append(scalar)
         }
     }
     return out + "\""
+}
+
+private func colonBeforeBlank(at index: Int, in scalars: [Unicode.Scalar]) -> Bool {
+    index + 1 < scalars.count && (scalars[index + 1] == " " || scalars[index + 1] == "\t")
 }

@@ -47,7 +47,7 @@ public struct Cleanup {
         return result.sorted()
     }
 
-    /// Test directories are named `<test>.<fs>.XXXXXX` by ImageFile; anything else in the work directory
+    /// Test directories are named `<test>.<fs>.XXXXXX` by WorkArea; anything else in the work directory
     /// is not ours to remove without a record.
     private func isTestDirectoryName(_ name: String) -> Bool {
         let parts = name.split(separator: ".")
@@ -76,7 +76,7 @@ public struct Cleanup {
                 report.problems.append("\(directory): a mount inside it could not be removed")
                 continue
             }
-            ImageFile.removeTree(directory)
+            WorkArea.removeTree(directory)
             report.directories += 1
         }
         return report

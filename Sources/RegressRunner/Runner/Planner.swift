@@ -14,14 +14,21 @@ public struct TestCase: Sendable {
 /// Turns test definitions into test cases for the filesystems asked for, deciding skips before anything runs.
 public struct Planner {
     public var filesystems: [FilesystemKind]
+    /// Set when tests run on a device the user named: tests that need the emulated disk cannot.
+    public var scratchDevice: String?
     public init(filesystems: [FilesystemKind] = FilesystemKind.allCases) { self.filesystems = filesystems }
 
     public func plan(_ tests: [TestDefinition]) -> [TestCase] {
         tests.flatMap { test in
             test.applicableFilesystems.filter(filesystems.contains).map { fs in
-                TestCase(test: test, filesystem: fs, skipReason: Planner.skipReason(test, fs))
+                TestCase(test: test, filesystem: fs, skipReason: Planner.skipReason(test, fs) ?? scratchDeviceReason(test))
             }
         }
+    }
+
+    private func scratchDeviceReason(_ test: TestDefinition) -> String? {
+        guard let scratchDevice, test.needsEmulatedDisk else { return nil }
+        return "needs the emulated disk, which --scratch-dev \(scratchDevice) cannot provide"
     }
 
     /// What this machine lacks for `test` on `fs`, checked in the order a user would fix it.

@@ -126,6 +126,7 @@ public final class Suite {
         var arguments = ["__run-case", testCase.test.path, "--fs", testCase.filesystem.rawValue,
                          "--workdir", options.execution.workDirectory, "--result", resultPath]
         if options.execution.alwaysEmulate { arguments.append("--always-emulate") }
+        if let device = options.execution.scratchDevice { arguments += ["--scratch-dev", device] }
         let child = try ChildProcess.start(options.executable, arguments, outputPath: outputPath)
         let timeout = options.timeoutOverride ?? testCase.test.timeoutSeconds ?? options.defaultTimeout
         let now = monotonicSeconds()

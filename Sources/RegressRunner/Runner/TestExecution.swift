@@ -9,6 +9,8 @@ public struct TestExecution {
         public var workDirectory = "/var/tmp/regress"
         /// Force the emulated disk under every test, not only those that need it.
         public var alwaysEmulate = false
+        /// Run on this already-checked block device instead of a loop device over an image.
+        public var scratchDevice: String?
         public var checkFilesystem = true
         public var checkKernelLog = true
         /// Called after each step with its index and the mount point, for meta-tests that must change a
@@ -55,16 +57,16 @@ public struct TestExecution {
         let fs = testCase.filesystem
         let device: TestDevice
         do {
-            device = try TestDevice(workDirectory: options.workDirectory, name: testCase.id,
-                                    size: max(test.imageSize, fs.minimumSize),
-                                    emulated: test.needsEmulatedDisk || options.alwaysEmulate)
+            let kind: TestDevice.Kind = options.scratchDevice.map { .scratch($0) } ??
+                .loopImage(size: max(test.imageSize, fs.minimumSize), emulated: test.needsEmulatedDisk || options.alwaysEmulate)
+            device = try TestDevice(workDirectory: options.workDirectory, name: testCase.id, kind: kind)
         } catch {
             result.verdict = .error
             result.reasons.append("device: \(error)")
             return
         }
         defer { device.release() }
-        result.log.append("device \(device.path) over \(device.disk == nil ? device.image.path : "the emulated disk") (\(Size.format(device.image.size)))")
+        result.log.append("device " + device.description)
 
         let filesystem = ScratchFilesystem(kind: fs, device: device.path, mountPoint: device.directory + "/mnt",
                                            mountOptions: test.mountOptions[fs] ?? "")

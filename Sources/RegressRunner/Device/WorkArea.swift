@@ -2,41 +2,28 @@
 import Glibc
 #endif
 
-/// A sparse image file that backs a loop device, in a private directory (mode 0700) that regress made
-/// for it, so no other user can swap the file under us. Removing the image removes the directory.
-public struct ImageFile: Sendable {
-    public let directory: String
+/// A test's private directory in the work directory (mode 0700, from mkdtemp): its image, its mount points
+/// and its owner record live here, so no other user can swap a file under us, and clean-up finds
+/// everything a test made from the directory alone.
+public struct WorkArea: Sendable {
     public let path: String
-    public let size: UInt64
 
-    /// Creates `<workDirectory>/<prefix>XXXXXX/image` with `size` bytes, all a hole.
-    public static func create(in workDirectory: String, prefix: String, size: UInt64) throws -> ImageFile {
+    /// Creates `<workDirectory>/<prefix>XXXXXX` and writes its owner record.
+    public static func create(in workDirectory: String, prefix: String) throws -> WorkArea {
         try makeDirectory(workDirectory)
         var template = Array("\(workDirectory)/\(prefix)XXXXXX".utf8CString)
         guard let created = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
             throw DeviceError.cannotCreate(workDirectory, .current)
         }
-        let directory = String(cString: created)   // mkdtemp makes it 0700
+        let path = String(cString: created)
         // The owner record comes first: from here on, a regress killed by SIGKILL leaves a directory that
         // the next run's clean-up recognises as its own (see Cleanup.swift).
-        OwnerRecord.current.write(to: directory)
-        let path = directory + "/image"
-        do {
-            let fd = try FileDescriptor.open(path, [.readWrite, .create, .exclusive], mode: 0o600)
-            defer { fd.close() }
-            try fd.truncate(to: size)
-        } catch let error as Errno {
-            rmdir(directory)
-            throw DeviceError.cannotCreate(path, error)
-        }
-        return ImageFile(directory: directory, path: path, size: size)
+        OwnerRecord.current.write(to: path)
+        return WorkArea(path: path)
     }
 
-    /// Deletes the image and its private directory (and anything regress left in it, such as a FUSE mount point).
-    public func remove() {
-        unlink(path)
-        ImageFile.removeTree(directory)
-    }
+    /// Deletes the directory and what is in it (never crossing into a mount that is still there).
+    public func remove() { WorkArea.removeTree(path) }
 
     /// Creates `path` and its parents as 0755 directories if missing.
     static func makeDirectory(_ path: String) throws {
@@ -86,5 +73,24 @@ public enum DeviceError: Error, CustomStringConvertible {
         case .attach(let device, let error): return "\(device): cannot attach: \(error.message)"
         case .refused(let device, let reason): return "\(device): refused: \(reason)"
         }
+    }
+}
+
+/// A sparse image file in a work area: the backing store of a test's loop device.
+public struct ImageFile: Sendable {
+    public let path: String
+    public let size: UInt64
+
+    /// Creates `<area>/image` with `size` bytes, all a hole.
+    public static func create(in area: WorkArea, size: UInt64) throws -> ImageFile {
+        let path = area.path + "/image"
+        do {
+            let fd = try FileDescriptor.open(path, [.readWrite, .create, .exclusive], mode: 0o600)
+            defer { fd.close() }
+            try fd.truncate(to: size)
+        } catch let error as Errno {
+            throw DeviceError.cannotCreate(path, error)
+        }
+        return ImageFile(path: path, size: size)
     }
 }
