@@ -295,7 +295,7 @@ final class ExtentMapTests: XCTestCase {
             return false
         }
         if materialized != reference.bytes {
-            let first = zip(materialized, reference.bytes).firstIndex { $0 != $1 }!
+            let first = materialized.indices.first { materialized[$0] != reference.bytes[$0] }!
             XCTFail("\(context): byte \(first) is \(materialized[first]), reference \(reference.bytes[first])")
             return false
         }

@@ -48,12 +48,35 @@ import Testing
         }
 
         let outcome = progress.snapshot()
-        for failure in outcome.failures.prefix(10) { Issue.record(Comment(rawValue: failure)) }
-        #expect(outcome.failures.isEmpty, "\(outcome.failures.count) of \(Self.inputCount) fuzz inputs broke a property")
+        print("fuzz: \(outcome.accepted) accepted, \(outcome.rejected) rejected, \(outcome.failures.count) failures")
+        let withCRLF = outcome.failures.filter(\.hasCRLF), others = outcome.failures.filter { !$0.hasCRLF }
+        for failure in others.prefix(10) { Issue.record(Comment(rawValue: failure.message)) }
+        #expect(others.isEmpty, "\(others.count) of \(Self.inputCount) fuzz inputs broke a property")
+        withKnownIssue(Self.crlfIssue, isIntermittent: true) {
+            for failure in withCRLF.prefix(3) { Issue.record(Comment(rawValue: failure.message)) }
+        }
         // A generator that only ever produces garbage (or only valid files) would test one side of the parser.
         if only == nil {
             #expect(outcome.accepted > Self.inputCount / 20, "only \(outcome.accepted) inputs parsed: the mutations are too destructive")
             #expect(outcome.rejected > Self.inputCount / 5, "only \(outcome.rejected) inputs were rejected: the mutations are too gentle")
+        }
+    }
+
+    static let crlfIssue: Comment = """
+        TestParser splits lines on the Character "\\n", but "\\r\\n" is a single Character in Swift: a file with \
+        CRLF line endings is read as one line, so its diagnostics point at line 1 and quote text across line breaks
+        """
+
+    /// The CRLF bug on its own, found by the fuzz test. When the parser is fixed, this test fails with "known
+    /// issue was not recorded": then remove `withKnownIssue` here and the CRLF exemption above.
+    @Test func windowsLineEndingsParseAsUnixOnes() throws {
+        let unix = try Self.seedFiles()[0]
+        let windows = unix.replacingOccurrences(of: "\n", with: "\r\n")
+        let expected = try TestParser(path: Self.path, name: "case").parse(unix)
+        withKnownIssue(Self.crlfIssue) {
+            let parsed = try TestParser(path: Self.path, name: "case").parse(windows)
+            #expect(parsed.steps.map(\.command) == expected.steps.map(\.command))
+            #expect(parsed.steps.map(\.location.line) == expected.steps.map(\.location.line))
         }
     }
 
@@ -78,14 +101,14 @@ import Testing
             definition = try TestParser(path: path, name: "case").parse(input)
         } catch let diagnostic as Diagnostic {
             if let problem = problemWithDiagnostic(diagnostic, lineCount: lineCount) {
-                return .failed("input \(index): \(problem)\n  diagnostic: \(diagnostic)\n  input: \(input.debugDescription.prefix(2000))")
+                return .failed(input: input, "input \(index): \(problem)\n  diagnostic: \(diagnostic)\n  input: \(input.debugDescription.prefix(2000))")
             }
             return .rejected
         } catch {
-            return .failed("input \(index): the parser threw \(type(of: error)) (\(error)), not a Diagnostic\n  input: \(input.debugDescription.prefix(2000))")
+            return .failed(input: input, "input \(index): the parser threw \(type(of: error)) (\(error)), not a Diagnostic\n  input: \(input.debugDescription.prefix(2000))")
         }
         if let problem = problemWithAcceptedTest(definition, source: input, lineCount: lineCount) {
-            return .failed("input \(index): accepted, but \(problem)\n  input: \(input.debugDescription.prefix(2000))")
+            return .failed(input: input, "input \(index): accepted, but \(problem)\n  input: \(input.debugDescription.prefix(2000))")
         }
         return .accepted
     }
@@ -102,7 +125,7 @@ import Testing
         }
         if line < 1 || line > lineCount { return "line \(line) is outside the input's \(lineCount) lines" }
         if column < 1 { return "column \(column) is below 1" }
-        if fields[2].contains("\n") { return "the message spans lines" }
+        if fields[2].unicodeScalars.contains("\n") { return "the message spans lines" }
         return nil
     }
 
@@ -144,14 +167,21 @@ import Testing
     }
 }
 
-enum FuzzCheck { case accepted, rejected, failed(String) }
+enum FuzzCheck {
+    case accepted, rejected, failed(FuzzFailure)
+    static func failed(input: String, _ message: String) -> FuzzCheck {
+        .failed(FuzzFailure(message: message, hasCRLF: input.contains("\r\n" as Character)))
+    }
+}
+
+struct FuzzFailure { let message: String; let hasCRLF: Bool }
 
 /// What the fuzz thread has done so far, read by the test's thread.
 final class FuzzProgress: @unchecked Sendable {
     private let lock = NSLock()
     private var currentIndex = 0
     private var accepted = 0, rejected = 0
-    private var failures: [String] = []
+    private var failures: [FuzzFailure] = []
 
     func begin(_ index: Int) { lock.lock(); currentIndex = index; lock.unlock() }
     var current: Int { lock.lock(); defer { lock.unlock() }; return currentIndex }
@@ -165,7 +195,7 @@ final class FuzzProgress: @unchecked Sendable {
         }
     }
 
-    func snapshot() -> (accepted: Int, rejected: Int, failures: [String]) {
+    func snapshot() -> (accepted: Int, rejected: Int, failures: [FuzzFailure]) {
         lock.lock(); defer { lock.unlock() }
         return (accepted, rejected, failures)
     }
@@ -185,76 +215,92 @@ struct SplitMix64: RandomNumberGenerator {
 }
 
 /// Makes inputs: a seed file with one to four mutations, or (one time in eight) a test written from scratch.
+/// Mutations work on UTF-8 bytes, line by line: String and Character operations would make the generator,
+/// not the parser, the slow part of a debug build. A mutation may cut a multi-byte character in two; the
+/// input is decoded with repair (U+FFFD), as only valid UTF-8 ever reaches the parser (TestLibrary refuses
+/// the rest).
 struct FuzzInputGenerator {
-    let seeds: [String]
+    typealias Line = [UInt8]
+    let seeds: [[Line]]
     var random: SplitMix64
 
-    init(seeds: [String], seed: UInt64) { self.seeds = seeds; random = SplitMix64(seed: seed) }
+    init(seeds: [String], seed: UInt64) {
+        self.seeds = seeds.map(FuzzInputGenerator.lines)
+        random = SplitMix64(seed: seed)
+    }
+
+    static func lines(_ text: String) -> [Line] { Array(text.utf8).split(separator: 0x0a, omittingEmptySubsequences: false).map(Array.init) }
 
     mutating func next() -> String {
-        var text = chance(8) ? randomTest() : seeds.randomElement(using: &random)!
-        for _ in 0..<Int.random(in: 1...4, using: &random) { text = mutate(text) }
-        return text
+        var lines = chance(8) ? randomTest() : seeds.randomElement(using: &random)!
+        for _ in 0..<Int.random(in: 1...4, using: &random) { mutate(&lines) }
+        return String(decoding: FuzzInputGenerator.joined(lines, separator: 0x0a), as: UTF8.self)
+    }
+
+    /// `joined(separator:)` goes through FlattenSequence, a byte at a time: slow in a debug build.
+    static func joined<S: Collection>(_ parts: [S], separator: UInt8) -> [UInt8] where S.Element == UInt8 {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(parts.reduce(parts.count) { $0 + $1.count })
+        for (index, part) in parts.enumerated() {
+            if index > 0 { bytes.append(separator) }
+            bytes.append(contentsOf: part)
+        }
+        return bytes
     }
 
     mutating func chance(_ oneIn: Int) -> Bool { Int.random(in: 0..<oneIn, using: &random) == 0 }
     mutating func pick<T>(_ choices: [T]) -> T { choices.randomElement(using: &random)! }
+    mutating func index<C: Collection>(in collection: C) -> Int { Int.random(in: 0..<collection.count, using: &random) }
 
-    mutating func mutate(_ text: String) -> String {
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        let target = Int.random(in: 0..<lines.count, using: &random)
-        switch Int.random(in: 0..<16, using: &random) {
-        case 0: return flipByte(text)
-        case 1: return truncate(text)
+    mutating func mutate(_ lines: inout [Line]) {
+        if lines.isEmpty { lines = [[]] }
+        let target = index(in: lines)
+        switch Int.random(in: 0..<17, using: &random) {
+        case 0:   // flip one bit of one byte
+            guard !lines[target].isEmpty else { return }
+            lines[target][index(in: lines[target])] ^= 1 << UInt8.random(in: 0...7, using: &random)
+        case 1:   // truncate the file at any byte
+            lines = Array(lines.prefix(target + 1))
+            lines[target] = Array(lines[target].prefix(Int.random(in: 0...lines[target].count, using: &random)))
         case 2:   // swap two tokens, possibly across lines
-            var tokens = text.split(separator: " ", omittingEmptySubsequences: false).map(String.init)
-            guard tokens.count > 1 else { return text }
-            tokens.swapAt(Int.random(in: 0..<tokens.count, using: &random), Int.random(in: 0..<tokens.count, using: &random))
-            return tokens.joined(separator: " ")
-        case 3: lines[target] = randomStep()
-        case 4: lines.insert(randomStep(), at: target)
-        case 5: lines.insert(randomHeaderLine(), at: target)
-        case 6: lines[target] = replacingAToken(in: lines[target], with: randomNumber())
-        case 7: lines[target] = lines[target] + " " + randomExpectation()
-        case 8: lines[target] = inserting(pick(FuzzVocabulary.oddCharacters), into: lines[target])
-        case 9: return text.replacingOccurrences(of: "\n", with: "\r\n")
+            let other = index(in: lines)
+            var a = tokens(lines[target]), b = tokens(lines[other])
+            guard !a.isEmpty, !b.isEmpty else { return }
+            let i = index(in: a), j = index(in: b)
+            if target == other { a.swapAt(i, j); lines[target] = Self.joined(a, separator: 0x20); return }
+            swap(&a[i], &b[j])
+            lines[target] = Self.joined(a, separator: 0x20); lines[other] = Self.joined(b, separator: 0x20)
+        case 3: lines[target] = Array(randomStep().utf8)
+        case 4: lines.insert(Array(randomStep().utf8), at: target)
+        case 5: lines.insert(Array(randomHeaderLine().utf8), at: target)
+        case 6: replaceAToken(in: &lines[target], with: randomNumber())
+        case 7: lines[target] += Array((" " + randomExpectation()).utf8)
+        case 8:   // an odd character anywhere in the line, even inside a multi-byte one
+            lines[target].insert(contentsOf: pick(FuzzVocabulary.oddCharacters).utf8, at: Int.random(in: 0...lines[target].count, using: &random))
+        case 9:   // Windows line endings, for the whole file
+            lines = lines.map { $0 + [0x0d] }
         case 10:   // a very long line; bench/fuzz-parser tries far longer ones, here they would only cost time
-            lines[target] = lines[target] + String(repeating: pick(["x", " ", "8k ", "é", "#"]), count: Int.random(in: 300...3_000, using: &random))
-        case 11: lines.remove(at: target); if lines.isEmpty { lines = [""] }
-        case 12: lines.insert(lines[Int.random(in: 0..<lines.count, using: &random)], at: target)
-        case 13:   // a line of another seed
-            let other = seeds.randomElement(using: &random)!.split(separator: "\n", omittingEmptySubsequences: false)
-            lines[target] = String(other.randomElement(using: &random)!)
-        case 14: lines[target] = replacingAToken(in: lines[target], with: pick(FuzzVocabulary.words))
-        default: lines[target] = replacingAToken(in: lines[target], with: randomPath())
+            let unit = Array(pick(["x", "8k ", "é", "#", "🦀"]).utf8)
+            for _ in 0..<Int.random(in: 100...1_000, using: &random) { lines[target].append(contentsOf: unit) }
+        case 11:   // blanks before and after: parsers that trim them one at a time go quadratic
+            lines[target] = Array(repeating: pick([0x20, 0x09]), count: Int.random(in: 0...64, using: &random)) + lines[target]
+                + Array(repeating: pick([0x20, 0x09, 0x0d]), count: Int.random(in: 1...64, using: &random))
+        case 12: lines.remove(at: target)
+        case 13: lines.insert(lines[index(in: lines)], at: target)
+        case 14:   // a line of another seed
+            let other = seeds.randomElement(using: &random)!
+            lines[target] = other[index(in: other)]
+        case 15: replaceAToken(in: &lines[target], with: pick(FuzzVocabulary.words))
+        default: replaceAToken(in: &lines[target], with: randomPath())
         }
-        return lines.joined(separator: "\n")
     }
 
-    /// Flips one bit of one byte; invalid UTF-8 is repaired as TestLibrary's String(data:encoding:) would
-    /// refuse it, so the parser only ever sees valid strings.
-    mutating func flipByte(_ text: String) -> String {
-        var bytes = Array(text.utf8)
-        guard !bytes.isEmpty else { return text }
-        bytes[Int.random(in: 0..<bytes.count, using: &random)] ^= 1 << UInt8.random(in: 0...7, using: &random)
-        return String(decoding: bytes, as: UTF8.self)
-    }
+    func tokens(_ line: Line) -> [ArraySlice<UInt8>] { line.split(separator: 0x20, omittingEmptySubsequences: false) }
 
-    mutating func truncate(_ text: String) -> String {
-        let bytes = Array(text.utf8)
-        return String(decoding: bytes.prefix(Int.random(in: 0...bytes.count, using: &random)), as: UTF8.self)
-    }
-
-    mutating func replacingAToken(in line: String, with replacement: String) -> String {
-        var tokens = line.split(separator: " ", omittingEmptySubsequences: false).map(String.init)
-        tokens[Int.random(in: 0..<tokens.count, using: &random)] = replacement
-        return tokens.joined(separator: " ")
-    }
-
-    mutating func inserting(_ insertion: String, into line: String) -> String {
-        var characters = Array(line)
-        characters.insert(contentsOf: insertion, at: Int.random(in: 0...characters.count, using: &random))
-        return String(characters)
+    mutating func replaceAToken(in line: inout Line, with replacement: String) {
+        var parts = tokens(line)
+        parts[index(in: parts)] = ArraySlice(replacement.utf8)
+        line = Self.joined(parts, separator: 0x20)
     }
 
     mutating func randomNumber() -> String {
@@ -268,9 +314,8 @@ struct FuzzInputGenerator {
 
     mutating func randomExpectation() -> String {
         let keyword = pick(["allow", "expect", "allow", "expect", "Allow", "allows"])
-        let count = Int.random(in: 0...3, using: &random)
-        let names = (0..<count).map { _ in pick(FuzzVocabulary.errnos) }
-        return keyword + " " + (chance(2) ? names.joined(separator: ",") : names.joined(separator: " "))
+        let names = (0..<Int.random(in: 0...3, using: &random)).map { _ in pick(FuzzVocabulary.errnos) }
+        return keyword + " " + names.joined(separator: chance(2) ? "," : " ")
     }
 
     mutating func randomHeaderLine() -> String {
@@ -303,13 +348,13 @@ struct FuzzInputGenerator {
     }
 
     /// A test made from nothing: a header and a handful of steps, valid more often than not.
-    mutating func randomTest() -> String {
+    mutating func randomTest() -> [Line] {
         var lines = ["summary: a generated test", "filesystems: " + pick(["btrfs", "xfs", "ext4", "btrfs xfs ext4"])]
         for _ in 0..<Int.random(in: 0...3, using: &random) { lines.append(randomHeaderLine()) }
         lines.append("steps:")
         lines.append("file1: pwrite 0 64k")
         for _ in 0..<Int.random(in: 1...12, using: &random) { lines.append(randomStep()) }
-        return lines.joined(separator: "\n") + "\n"
+        return lines.map { Array($0.utf8) } + [[]]
     }
 }
 

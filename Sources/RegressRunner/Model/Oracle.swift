@@ -8,6 +8,33 @@ public struct Mismatch: Equatable, Codable, Sendable, CustomStringConvertible {
         case byte(UInt8)       // every byte found in the range is this one
         case mixed             // several different bytes
         case endOfFile         // the file ends before the range
+
+        /// In JSON: "0xcd", "mixed" or "eof", what a script wants to compare.
+        public var text: String {
+            switch self {
+            case .byte(let b): return hex(b)
+            case .mixed: return "mixed"
+            case .endOfFile: return "eof"
+            }
+        }
+
+        public init(from decoder: Decoder) throws {
+            let text = try decoder.singleValueContainer().decode(String.self)
+            switch text {
+            case "mixed": self = .mixed
+            case "eof": self = .endOfFile
+            default:
+                guard text.hasPrefix("0x"), let value = UInt8(text.dropFirst(2), radix: 16) else {
+                    throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "bad byte \(text)"))
+                }
+                self = .byte(value)
+            }
+        }
+
+        public func encode(to encoder: Encoder) throws {
+            var container = encoder.singleValueContainer()
+            try container.encode(text)
+        }
     }
     public let offset: UInt64
     public let length: UInt64

@@ -59,7 +59,7 @@ public struct TAPReport {
                     lines.append("      offset: \(mismatch.offset)")
                     lines.append("      length: \(mismatch.length)")
                     lines.append("      expected: \(quoted(hex(mismatch.expected)))")
-                    lines.append("      found: \(quoted(describe(mismatch.found)))")
+                    lines.append("      found: \(quoted(mismatch.found.text))")
                 }
             }
         }
@@ -68,19 +68,12 @@ public struct TAPReport {
         return lines
     }
 
-    private func describe(_ found: Mismatch.Found) -> String {
-        switch found {
-        case .byte(let b): return hex(b)
-        case .mixed: return "mixed"
-        case .endOfFile: return "eof"
-        }
-    }
 }
 
 /// A YAML double-quoted scalar: backslash, quote and control characters escaped, and TAP's keywords
 /// neutralised (the scalar stays on one line, but farms read every line). Only the escapes that both YAML and
-/// TAP::Parser's YAMLish reader decode are used (`\\`, `\"`, `\n`, `\t`, `\xNN`), except `\u2028`/`\u2029`,
-/// which YAMLish shows as written. A colon before a blank is written `\x3a`: YAMLish takes `- "a: b"` for
+/// TAP::Parser's YAMLish reader decode are used (`\\`, `\"`, `\n`, `\t`, `\xNN`), except `\u2028`, `\u2029`, `\ufffe`
+/// and `\uffff`, which YAMLish shows as written. A colon before a blank is written `\x3a`: YAMLish takes `- "a: b"` for
 /// the start of a mapping and gives up on the whole block.
 func quoted(_ text: String) -> String {
     var out = "\""
@@ -95,7 +88,8 @@ func quoted(_ text: String) -> String {
             out += "\\x" + (scalar.value < 16 ? "0" : "") + String(scalar.value, radix: 16)
         case _ where scalar.value >= 0x80 && scalar.value < 0xa0:
             out += "\\x" + String(scalar.value, radix: 16)
-        case "\u{2028}", "\u{2029}": out += "\\u" + String(scalar.value, radix: 16)
+        // Line separators, and the non-characters YAML does not allow in a document at all.
+        case "\u{2028}", "\u{2029}", "\u{fffe}", "\u{ffff}": out += "\\u" + String(scalar.value, radix: 16)
         case ":" where colonBeforeBlank(at: index, in: scalars): out += "\\x3a"
         default: out.unicodeScalars.append(scalar)
         }

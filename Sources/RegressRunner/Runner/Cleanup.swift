@@ -47,6 +47,26 @@ public struct Cleanup {
         return result.sorted()
     }
 
+    /// Aborts the FUSE connection of every emulated disk in `pid`'s directories, alive or not.
+    ///
+    /// Why: the emulated disk is served by a thread of the test's own process. A process killed while its
+    /// other thread waits in the kernel for that disk (D state, e.g. in an O_DSYNC write) never finishes
+    /// dying: its FUSE descriptor, whose closing would abort the connection, is only closed at the end of
+    /// the exit that the stuck thread blocks. A forced unmount runs FUSE's umount_begin, which aborts the
+    /// connection; the stuck I/O then fails and the process can end. (The unmount itself may stay EBUSY.)
+    public func abortEmulatedDisks(ownedBy pid: Int32) {
+        guard let dir = opendir(workDirectory) else { return }
+        defer { closedir(dir) }
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
+            let path = workDirectory + "/" + name
+            guard name != ".", name != "..", OwnerRecord.read(from: path)?.pid == pid else { continue }
+            for mount in MountTable.entries() where mount.target.hasPrefix(path + "/") && mount.type.hasPrefix("fuse") {
+                _ = umount2(mount.target, Int32(MNT_FORCE))
+            }
+        }
+    }
+
     /// Test directories are named `<test>.<fs>.XXXXXX` by WorkArea; anything else in the work directory
     /// is not ours to remove without a record.
     private func isTestDirectoryName(_ name: String) -> Bool {

@@ -56,6 +56,7 @@ public final class Suite {
             if Suite.interruptedBySignal != 0 {
                 for job in running {
                     job.child.killGroup()
+                    Cleanup(workDirectory: job.directory).abortEmulatedDisks(ownedBy: job.child.pid)
                     var result = finish(job, status: waitForEnd(job.child, seconds: 10))
                     result.verdict = .error
                     result.reasons.insert("interrupted by signal \(Suite.interruptedBySignal)", at: 0)
@@ -100,9 +101,11 @@ public final class Suite {
                     result = finish(job, status: status)
                 } else if now > job.deadline {
                     job.child.killGroup()
+                    Cleanup(workDirectory: job.directory).abortEmulatedDisks(ownedBy: job.child.pid)
                     let end = waitForEnd(job.child, seconds: 10)
                     result = finish(job, status: end)
                     result.verdict = .fail
+                    result.reasons.removeAll { $0.hasPrefix("the test's process") }
                     let limit = Int(job.deadline - job.started)
                     if end == .running {
                         result.reasons.insert("timeout after \(limit)s; the test's process is stuck in the kernel (state \(OwnerRecord.state(of: job.child.pid).map(String.init) ?? "?")) and could not be ended; its device is left for `regress cleanup`", at: 0)
