@@ -17,6 +17,9 @@ public final class TestDevice {
     public private(set) var loop: LoopDevice?
     public private(set) var disk: EmulatedDisk?
     private let kind: Kind
+    /// Every device name this test's filesystem lived on (a power cut attaches a new loop device), so that
+    /// kernel log lines about other tests' devices can be told apart under -j.
+    public private(set) var deviceNames: Set<String> = []
 
     public var path: String {
         if case .scratch(let device) = kind { return device }
@@ -47,7 +50,9 @@ public final class TestDevice {
     }
 
     private func attach() throws {
+        if case .scratch(let device) = kind { deviceNames.insert(NSStringPath(path: device).lastComponent) }
         guard case .loopImage(_, let emulated) = kind, let image else { return }
+        defer { if let loop { deviceNames.insert(loop.name) } }
         if emulated {
             let disk = try EmulatedDisk(imagePath: image.path, mountPoint: area.path + "/fuse")
             self.disk = disk

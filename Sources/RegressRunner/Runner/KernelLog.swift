@@ -47,6 +47,32 @@ public final class KernelLog {
                          "lockdep", "KASAN", "UBSAN", "INFO: task", "blocked for more than", "RCU stall",
                          "list_add corruption", "list_del corruption"]
 
+    /// Drops lines that name a block device other than `devices` (`EXT4-fs (loop3): …` of another test
+    /// running at the same time under -j). Lines that name no device stay: they may be ours.
+    public static func lines(_ lines: [String], about devices: Set<String>) -> [String] {
+        lines.filter { line in
+            let named = deviceNames(in: line)
+            return named.isEmpty || !named.isDisjoint(with: devices)
+        }
+    }
+
+    /// `loop3`, `sda1`, `vdb`… as the kernel writes them in log lines: inside parentheses or after "device ".
+    static func deviceNames(in line: String) -> Set<String> {
+        var names: Set<String> = []
+        for marker in ["(", "device ", "dev "] {
+            var rest = Substring(line)
+            while let range = rest.range(of: marker) {
+                let word = rest[range.upperBound...].prefix { $0.isLetter || $0.isNumber }
+                if word.hasPrefix("loop") || word.hasPrefix("sd") || word.hasPrefix("vd") || word.hasPrefix("nvme"),
+                   word.contains(where: \.isNumber) || word.hasPrefix("vd") || word.hasPrefix("sd") {
+                    names.insert(String(word))
+                }
+                rest = rest[range.upperBound...]
+            }
+        }
+        return names
+    }
+
     public static func alarming(_ lines: [String]) -> [String] {
         lines.filter { line in alarms.contains { line.contains($0) } }
     }

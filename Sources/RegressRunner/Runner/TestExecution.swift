@@ -39,9 +39,9 @@ public struct TestExecution {
         }
         let started = monotonicSeconds()
         let kernelLog = options.checkKernelLog ? KernelLog() : nil
-        execute(into: &result)
+        let devices = execute(into: &result)
         if let kernelLog {
-            let lines = kernelLog.read()
+            let lines = KernelLog.lines(kernelLog.read(), about: devices)
             if !lines.isEmpty { result.log.append("kernel log during the test:"); result.log += lines.map { "  " + $0 } }
             result.kernelWarnings = KernelLog.alarming(lines)
         }
@@ -52,7 +52,9 @@ public struct TestExecution {
 
     /// Setup, steps, teardown. Environment failures make the verdict `error`; test failures are collected
     /// by the executor and judged in `decideVerdict`.
-    private func execute(into result: inout TestResult) {
+    /// Returns the names of the devices the test used, for the kernel log filter.
+    @discardableResult
+    private func execute(into result: inout TestResult) -> Set<String> {
         let test = testCase.test
         let fs = testCase.filesystem
         let device: TestDevice
@@ -63,7 +65,7 @@ public struct TestExecution {
         } catch {
             result.verdict = .error
             result.reasons.append("device: \(error)")
-            return
+            return []
         }
         defer { device.release() }
         result.log.append("device " + device.description)
@@ -78,11 +80,11 @@ public struct TestExecution {
             result.verdict = .error
             result.reasons.append("mkfs: \(error.description)")
             result.log.append(error.output)
-            return
+            return device.deviceNames
         } catch {
             result.verdict = .error
             result.reasons.append("\(error)")
-            return
+            return device.deviceNames
         }
         result.log.append("mounted \(device.path) on \(filesystem.mountPoint) -o \(filesystem.mountOptions.isEmpty ? "defaults" : filesystem.mountOptions)")
 
@@ -107,13 +109,18 @@ public struct TestExecution {
             executor.log = []
             result.verdict = .error
             result.reasons.append("\(error)")
-            return
+            return device.deviceNames
+        }
+        if let disk = device.disk {
+            let stats = disk.statistics
+            result.log.append("emulated disk: \(stats.writes) writes (\(Size.format(stats.writeBytes))), \(stats.flushes) flushes, \(stats.failedWrites) failed, \(stats.droppedWrites) dropped")
         }
         if options.checkFilesystem {
             let (clean, output) = filesystem.check()
             result.log.append(output)
             if !clean { result.fsckOutput = output }
         }
+        return device.deviceNames
     }
 
     /// The verdict from the evidence: an error stays an error; otherwise any unexpected errno, any verify
