@@ -59,7 +59,7 @@ public final class KernelLog {
     /// `loop3`, `sda1`, `vdb`… as the kernel writes them in log lines: inside parentheses or after "device ".
     static func deviceNames(in line: String) -> Set<String> {
         var names: Set<String> = []
-        for marker in ["(", "device ", "dev "] {
+        for marker in ["(", "device ", "dev ", "/dev/", "] "] {
             var rest = Substring(line)
             while let range = rest.range(of: marker) {
                 let word = rest[range.upperBound...].prefix { $0.isLetter || $0.isNumber }
