@@ -1,9 +1,9 @@
-/// Sizes and offsets as xfs_io's cvtnum reads them: `4096`, `0x1000`, `8k`, `64m`, `1g`, `2t`, `8s` (512-byte sectors).
+/// Sizes and offsets as xfs_io's cvtnum reads them: `4096`, `0x1000`, `8k`, `64m`, `1g`, `2t`, `1e` (exbibyte), `8s` (512-byte sectors).
 /// Suffixes are binary and case-insensitive.
 public enum Size {
     public static func parse(_ text: String) -> UInt64? {
         guard let last = text.last else { return nil }
-        let multipliers: [Character: UInt64] = ["k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40, "p": 1 << 50, "s": 512]
+        let multipliers: [Character: UInt64] = ["k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40, "p": 1 << 50, "e": 1 << 60, "s": 512]
         var digits = Substring(text)
         var multiplier: UInt64 = 1
         if let m = multipliers[Character(last.lowercased())] {

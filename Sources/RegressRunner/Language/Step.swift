@@ -79,6 +79,9 @@ public enum Command: Equatable, Sendable {
     case remount
     case powerCut
     case verify([String])
+    /// Evicts clean page-cache pages and inodes machine-wide (fstests' `echo 3 > drop_caches`), so the
+    /// next read comes from the disk.
+    case dropCaches
     case mkdir(String)
     case rename(String, String)
     case unlink(String)

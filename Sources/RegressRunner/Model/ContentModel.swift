@@ -57,9 +57,12 @@ public struct ContentModel: Sendable {
 
     // MARK: names
 
+    /// Renames a file, or a directory and every file beneath it.
     public mutating func rename(_ from: String, to: String) {
-        guard let state = files.removeValue(forKey: from) else { return }
-        files[to] = state
+        if let state = files.removeValue(forKey: from) { files[to] = state }
+        for name in files.keys where name.hasPrefix(from + "/") {
+            files[to + name.dropFirst(from.count)] = files.removeValue(forKey: name)
+        }
     }
 
     public mutating func remove(_ file: String) { files[file] = nil }

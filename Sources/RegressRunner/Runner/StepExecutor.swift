@@ -111,11 +111,18 @@ final class StepExecutor {
             }
             // Deduplication never changes what a file reads.
         case .fsync:
-            try withFile(file, .readWrite) { try $0.fsync() }
+            // Read-only, so that a directory can be fsynced like a file.
+            try withFile(file, .readOnly) { try $0.fsync() }
             model.makeDurable(file)
         case .fdatasync:
-            try withFile(file, .readWrite) { try $0.fdatasync() }
+            try withFile(file, .readOnly) { try $0.fdatasync() }
             model.makeDurable(file)
+        case .dropCaches:
+            try requireRoot().syncfs()
+            let control = try FileDescriptor.open("/proc/sys/vm/drop_caches", .writeOnly)
+            defer { control.close() }
+            _ = try "3".utf8CString.withUnsafeBytes { try control.write(UnsafeRawBufferPointer(rebasing: $0.dropLast()), at: 0) }
+            model.makeAllDurable()
         case .sync:
             FileSystemCalls.sync()
             model.makeAllDurable()
