@@ -329,6 +329,8 @@ final class StepExecutor {
     private func powerCut() throws {
         let disk = try requireDisk()
         disk.powerCut()
+        let stats = disk.statistics
+        log.append("power cut: the disk had taken \(stats.writes) writes (\(Size.format(stats.writeBytes))) and \(stats.flushes) flushes; \(Size.format(stats.undoBytes)) written since the last flush are lost")
         closeRoot()
         filesystem.forceUnmount()
         do {
