@@ -32,6 +32,20 @@ public struct OwnerRecord: Equatable, Sendable {
         return OwnerRecord.startTime(of: pid) == startTime
     }
 
+    /// Whether the recorded process is on its way out: a zombie, or SIGKILL pending (a test process whose
+    /// parent died gets SIGKILL, but cannot finish dying while it waits on its own emulated disk).
+    public var isDying: Bool {
+        guard isAlive else { return false }
+        if OwnerRecord.state(of: pid) == "Z" { return true }
+        guard let status = readSmallFile("/proc/\(pid)/status") else { return false }
+        for line in status.split(separator: "\n") where line.hasPrefix("ShdPnd:") || line.hasPrefix("SigPnd:") {
+            if let mask = UInt64(line.split(separator: "\t").last ?? "", radix: 16), mask & (1 << (UInt64(SIGKILL) - 1)) != 0 {
+                return true
+            }
+        }
+        return false
+    }
+
     /// Field 22 of /proc/PID/stat: the start time in clock ticks since boot.
     static func startTime(of pid: Int32) -> UInt64? {
         guard let text = readSmallFile("/proc/\(pid)/stat"), let close = text.lastIndex(of: ")") else { return nil }

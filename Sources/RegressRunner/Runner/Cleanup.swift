@@ -37,6 +37,7 @@ public struct Cleanup {
             var info = stat()
             guard lstat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR else { continue }
             if let record = OwnerRecord.read(from: path) {
+                if record.isDying { finishDying(record) }
                 if let owner { if record.pid == owner && !record.isAlive { result.append(path) } }
                 else if !record.isAlive { result.append(path) }
             } else if owner == nil, time(nil) - info.st_mtim.tv_sec > 60, isTestDirectoryName(name) {
@@ -65,6 +66,13 @@ public struct Cleanup {
                 _ = umount2(mount.target, Int32(MNT_FORCE))
             }
         }
+    }
+
+    /// A killed test process that waits on its own emulated disk cannot end until the disk's FUSE connection
+    /// is aborted (see abortEmulatedDisks): abort it and give the process a moment to go.
+    private func finishDying(_ record: OwnerRecord) {
+        abortEmulatedDisks(ownedBy: record.pid)
+        for _ in 0..<100 where record.isAlive { usleep(20_000) }
     }
 
     /// Test directories are named `<test>.<fs>.XXXXXX` by WorkArea; anything else in the work directory
