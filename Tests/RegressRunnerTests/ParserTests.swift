@@ -37,7 +37,11 @@ final class ParserTests: XCTestCase {
         XCTAssertEqual(try command("f: falloc -z -k 0 4k"), .fallocate(.zeroRange, keepSize: true, ByteRange(offset: 0, length: 4096)))
         XCTAssertEqual(try command("f: falloc -c 0 4k"), .fallocate(.collapseRange, keepSize: false, ByteRange(offset: 0, length: 4096)))
         XCTAssertEqual(try command("f: falloc -i 0 4k"), .fallocate(.insertRange, keepSize: false, ByteRange(offset: 0, length: 4096)))
-        XCTAssertEqual(try command("f: falloc -u 0 4k"), .fallocate(.unshareRange, keepSize: false, ByteRange(offset: 0, length: 4096)))
+        XCTAssertEqual(try command("f: falloc -u 0 4k"), .fallocate(.unshareRange, keepSize: true, ByteRange(offset: 0, length: 4096)),
+                       "unsharing never changes the size")
+        XCTAssertEqual(try command("f: falloc -k -p 0 4k"), .fallocate(.punchHole, keepSize: true, ByteRange(offset: 0, length: 4096)))
+        XCTAssertEqual(try command("f: falloc -p -z 0 4k"), .fallocate(.zeroRange, keepSize: false, ByteRange(offset: 0, length: 4096)),
+                       "of the mode flags, the last wins")
         XCTAssertEqual(try command("f: fpunch 4k 8k"), .fallocate(.punchHole, keepSize: true, ByteRange(offset: 4096, length: 8192)))
         XCTAssertEqual(try command("f: fzero 0 8k"), .fallocate(.zeroRange, keepSize: false, ByteRange(offset: 0, length: 8192)))
         XCTAssertEqual(try command("f: fzero -k 0 8k"), .fallocate(.zeroRange, keepSize: true, ByteRange(offset: 0, length: 8192)))
@@ -67,6 +71,11 @@ final class ParserTests: XCTestCase {
         var zero = Command.WriteOptions()
         zero.pattern = 0
         XCTAssertEqual(try command("f: pwrite -S 0 0 4k"), .pwrite(ByteRange(offset: 0, length: 4096), zero))
+        // Pattern bytes are written in hex by habit, and 0x?e is as common as any (xfs_io reads 0xfe as 254).
+        // FAILS at the time of writing: Size.parse reads the final e as the exbibyte suffix (see SizeTests).
+        var fe = Command.WriteOptions()
+        fe.pattern = 0xfe
+        XCTAssertEqual(try command("f: pwrite -S 0xfe 0 4k"), .pwrite(ByteRange(offset: 0, length: 4096), fe))
     }
 
     func testOtherFileCommands() throws {
@@ -86,12 +95,23 @@ final class ParserTests: XCTestCase {
         XCTAssertEqual(try command("sync"), .sync)
         XCTAssertEqual(try command("syncfs"), .syncfs)
         XCTAssertEqual(try command("remount"), .remount)
+        XCTAssertEqual(try command("drop-caches"), .dropCaches)
         XCTAssertEqual(try command("power-cut"), .powerCut)
         XCTAssertEqual(try command("verify"), .verify([]))
         XCTAssertEqual(try command("verify f d/g", after: "f: pwrite 0 4k", "mkdir d", "d/g: pwrite 0 4k"), .verify(["f", "d/g"]))
         XCTAssertEqual(try command("mkdir d"), .mkdir("d"))
         XCTAssertEqual(try command("rename f d/g", after: "mkdir d", "f: pwrite 0 4k"), .rename("f", "d/g"))
         XCTAssertEqual(try command("unlink f", after: "f: pwrite 0 4k"), .unlink("f"))
+    }
+
+    func testDirectories() throws {
+        // A directory can be fsynced (to make the names in it durable), and moves with its files.
+        let parsed = try steps("mkdir d", "d/f: pwrite 0 4k", "d: fsync", "rename d e", "e/f: fsync", "verify e/f")
+        XCTAssertEqual(parsed[2].command, .fsync)
+        XCTAssertEqual(parsed[2].file, "d")
+        XCTAssertEqual(parsed[4].file, "e/f")
+        assertDiagnostic("steps:\nmkdir d\nd/f: pwrite 0 4k\nrename d e\nd/f: fsync",
+                         "\(Self.path):5:1: unknown file 'd/f': no earlier step creates it")
     }
 
     func testFaultCommands() throws {
@@ -125,14 +145,24 @@ final class ParserTests: XCTestCase {
                                "f: pwrite 0 512m allow ENOSPC",
                                "f: falloc -c 0 1 expect EINVAL,EOPNOTSUPP",
                                "f: falloc -i 0 1 expect EINVAL EOPNOTSUPP",
-                               "f: fsync allow enospc")
+                               "f: fsync allow ENOSPC,EIO")
         XCTAssertEqual(parsed[0].expectation, .success)
         XCTAssertEqual(parsed[1].expectation, .allow([.ENOSPC]))
         XCTAssertEqual(parsed[2].expectation, .require([.EINVAL, .EOPNOTSUPP]))
         XCTAssertEqual(parsed[3].expectation, .require([.EINVAL, .EOPNOTSUPP]))
-        XCTAssertEqual(parsed[4].expectation, .allow([.ENOSPC]))
+        XCTAssertEqual(parsed[4].expectation, .allow([.ENOSPC, .EIO]))
         // The expectation is not part of the command's arguments.
         XCTAssertEqual(parsed[1].command, .pwrite(ByteRange(offset: 0, length: 512 << 20), Command.WriteOptions()))
+    }
+
+    func testAllowIsAKeywordOnlyBeforeErrnoNames() throws {
+        // A file may be named "allow": without errno names after it, the word is an argument.
+        let parsed = try steps("allow: pwrite 0 4k", "f: reflink allow", "g: reflink allow allow EINVAL")
+        XCTAssertEqual(parsed[0].file, "allow")
+        XCTAssertEqual(parsed[1].command, .reflink(source: "allow", sourceOffset: 0, offset: 0, length: nil))
+        XCTAssertEqual(parsed[1].expectation, .success)
+        XCTAssertEqual(parsed[2].command, .reflink(source: "allow", sourceOffset: 0, offset: 0, length: nil))
+        XCTAssertEqual(parsed[2].expectation, .allow([.EINVAL]))
     }
 
     func testExpectationAcceptance() {
@@ -228,12 +258,16 @@ final class ParserTests: XCTestCase {
     }
 
     func testMissingArgument() {
-        // The column just past the last word, where the argument should have been.
+        // The column just after the last word, as compilers point at a missing token (and as
+        // ArgumentReader.endLocation's own comment says). FAILS at the time of writing: endLocation adds one
+        // column too many (13 for "f: pwrite 0", whose last character is at column 11): see the report.
         assertDiagnostic("steps:\nf: pwrite 0", "\(Self.path):2:12: pwrite: missing length")
         assertDiagnostic("steps:\nf: falloc", "\(Self.path):2:10: falloc: missing offset")
         assertDiagnostic("steps:\nlying-cache", "\(Self.path):2:12: lying-cache: missing on or off")
         assertDiagnostic("steps:\nf: pwrite 0 4k\ng: reflink f 0 0", "\(Self.path):3:17: reflink: missing length")
-        assertDiagnostic("steps:\nf: pwrite 0 4k allow", "\(Self.path):2:16: missing errno after 'allow'")
+        // `allow` with no errno after it is not an expectation, so it is an extra argument.
+        assertDiagnostic("steps:\nf: pwrite 0 4k allow", "\(Self.path):2:16: pwrite: unexpected argument 'allow'")
+        assertDiagnostic("steps:\nf: pwrite 0 4k\nf: fsync allow enospc", "\(Self.path):3:10: fsync: unexpected argument 'allow'")
         assertDiagnostic("steps:\nf:", "\(Self.path):2:1: missing command after 'f:'")
     }
 
@@ -295,8 +329,10 @@ final class ParserTests: XCTestCase {
         assertDiagnostic("summary: an empty steps section\nsteps:\n# nothing", "\(Self.path):1:1: the test has no steps")
     }
 
-    func testSizeBelowTheFilesystemsMinimum() {
-        assertDiagnostic("filesystems: xfs\nsize: 64m\nsteps:\nsync", "\(Self.path):1:1: size 64m is below xfs's minimum of 300m")
+    func testSizeBelowTheFilesystemsMinimumIsKept() throws {
+        // The runner rounds a small size up to what mkfs needs; the test file is not wrong for it.
+        let test = try TestParser(path: Self.path, name: "example").parse("filesystems: xfs\nsize: 64m\nsteps:\nsync")
+        XCTAssertEqual(test.imageSize, 64 << 20)
     }
 
     func testOtherHeaderValues() {

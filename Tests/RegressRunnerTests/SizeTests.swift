@@ -16,6 +16,8 @@ final class SizeTests: XCTestCase {
         XCTAssertEqual(Size.parse("1g"), 1 << 30)
         XCTAssertEqual(Size.parse("2t"), 2 << 40)
         XCTAssertEqual(Size.parse("1p"), 1 << 50)
+        XCTAssertEqual(Size.parse("1e"), 1 << 60)
+        XCTAssertNil(Size.parse("8e"), "8 EiB is past off_t")
     }
 
     func testSuffixesAreCaseInsensitive() {
@@ -34,6 +36,12 @@ final class SizeTests: XCTestCase {
         XCTAssertEqual(Size.parse("0X1000"), 4096)
         XCTAssertEqual(Size.parse("0xcd"), 0xcd)
         XCTAssertEqual(Size.parse("0x10k"), 16 * 1024)
+        // 'e' is a hex digit before it is a suffix: strtoll, which xfs_io's cvtnum calls, reads 0x1e as 30.
+        // FAILS at the time of writing: Size.parse takes a hex number's last 'e' for the exbibyte suffix.
+        XCTAssertEqual(Size.parse("0x1e"), 0x1e)
+        XCTAssertEqual(Size.parse("0xfe"), 0xfe)
+        XCTAssertEqual(Size.parse("0xe"), 0xe)
+        XCTAssertEqual(Size.parse("0x100e"), 0x100e)
     }
 
     func testRejectsGarbage() {
