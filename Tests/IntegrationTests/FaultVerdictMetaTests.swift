@@ -9,13 +9,15 @@ final class FaultVerdictMetaTests: IntegrationTestCase {
     /// The seed's scenario on a disk that runs out of space just before the fsync: the fsync fails with
     /// ENOSPC (the fixed kernel flushes at the reflink, so only what is still dirty at the fsync is lost),
     /// and verify after a remount names the lost bytes: a piece of the 16 MiB write, read back as zeros.
+    /// commit=300 keeps btrfs's periodic transaction commit out of the window between the fault and the
+    /// fsync: a commit that met the fault first would abort the transaction and the fsync would get EIO.
     func testSeedScenarioOnADiskOutOfSpace() throws {
         let test = try define("seed-enospc", """
         summary: the seed's scenario on a disk that runs out of space under fsync's writeback
         filesystems: btrfs
         size: 512m
         mkfs.btrfs: -b 512M
-        mount.btrfs: nospace_cache
+        mount.btrfs: nospace_cache,commit=300
         steps:
         file1: falloc 8k 64m
         padding: pwrite -b 4k 0 512m   allow ENOSPC

@@ -30,6 +30,8 @@ final class MalformedTestIntegrationTests: IntegrationTestCase {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: regress)
         process.arguments = ["run", "--tests-dir", testsDirectory, "--workdir", workDirectory, "broken"]
+        // Run from the private directory, so that nothing the command might write lands in the checkout.
+        process.currentDirectoryURL = URL(fileURLWithPath: directory)
         let standardError = Pipe()
         process.standardError = standardError
         process.standardOutput = Pipe()

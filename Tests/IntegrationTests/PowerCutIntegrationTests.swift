@@ -15,7 +15,7 @@ final class PowerCutIntegrationTests: IntegrationTestCase {
         f: fsync
         g: pwrite -S 0x5c 0 64k
         sync
-        h: pwrite -S 0x3e -W 0 256k
+        h: pwrite -S 0x3c -W 0 256k
         power-cut
         verify f g h
         """)

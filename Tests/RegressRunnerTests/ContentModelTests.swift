@@ -129,4 +129,14 @@ final class ContentModelTests: XCTestCase {
         model.remove("d/g")
         XCTAssertEqual(model.fileNames, [])
     }
+
+    func testRenamingADirectoryMovesTheFilesBeneathIt() {
+        var model = ContentModel()
+        for name in ["d/f", "d/sub/g", "dx/h"] { model.update(name) { $0.write(0xaa, over: 0..<4096) } }
+        model.makeDurable("d/f")
+        model.rename("d", to: "e")
+        XCTAssertEqual(model.fileNames, ["dx/h", "e/f", "e/sub/g"], "'dx' only shares a prefix with 'd'")
+        model.powerCut()
+        XCTAssertEqual(model.unresolvedAfterPowerCut, ["dx/h", "e/sub/g"], "durability moves with the file")
+    }
 }

@@ -80,17 +80,32 @@ import Testing
         }
     }
 
-    /// The real tests of tests.d, and hand-written ones so that every command and key is in the mix.
-    static func seedFiles() throws -> [String] {
-        let testsDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .appendingPathComponent("../../tests.d").standardized.path
-        var seeds: [String] = []
+    /// Mutations are meant to start from valid tests: every seed, tests.d's and the hand-written ones, parses.
+    @Test func everySeedParses() throws {
+        let seeds = try Self.testsDirectoryFiles() + FuzzVocabulary.handWrittenTests.enumerated().map { ("hand-written-\($0)", $1) }
+        for (name, text) in seeds {
+            #expect(throws: Never.self, "\(name)") { _ = try TestParser(path: name, name: name).parse(text) }
+        }
+    }
+
+    static var testsDirectory: String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../tests.d").standardized.path
+    }
+
+    /// tests.d's test files, as (path, text).
+    static func testsDirectoryFiles() throws -> [(String, String)] {
+        var files: [(String, String)] = []
         for name in try FileManager.default.contentsOfDirectory(atPath: testsDirectory).sorted()
         where !name.hasPrefix(".") && !name.hasSuffix(".md") {
-            if let text = try? String(contentsOfFile: testsDirectory + "/" + name, encoding: .utf8) { seeds.append(text) }
+            if let text = try? String(contentsOfFile: testsDirectory + "/" + name, encoding: .utf8) { files.append(("tests.d/" + name, text)) }
         }
-        #expect(!seeds.isEmpty, "no test files found in \(testsDirectory)")
-        return seeds + FuzzVocabulary.handWrittenTests
+        #expect(!files.isEmpty, "no test files found in \(testsDirectory)")
+        return files
+    }
+
+    /// The real tests of tests.d, and hand-written ones so that every command and key is in the mix.
+    static func seedFiles() throws -> [String] {
+        try testsDirectoryFiles().map(\.1) + FuzzVocabulary.handWrittenTests
     }
 
     /// Parses one input and checks the properties that apply to its outcome.

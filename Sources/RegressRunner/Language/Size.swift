@@ -6,7 +6,9 @@ public enum Size {
         let multipliers: [Character: UInt64] = ["k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40, "p": 1 << 50, "e": 1 << 60, "s": 512]
         var digits = Substring(text)
         var multiplier: UInt64 = 1
-        if let m = multipliers[Character(last.lowercased())] {
+        // In `0x1e` the `e` is a hex digit, not the exbibyte suffix: xfs_io's strtoll reads all digits first.
+        let isHex = text.lowercased().hasPrefix("0x")
+        if !(isHex && last.isHexDigit), let m = multipliers[Character(last.lowercased())] {
             multiplier = m
             digits = digits.dropLast()
         }
