@@ -9,11 +9,9 @@ struct List: ParsableCommand {
     @OptionGroup var filter: SelectionOptions
 
     func run() throws {
-        let selection = filter.selection
         let selectedCases = filter.cases(from: loadTests(location.library(), names: []))
         var seen = Set<String>()
         let tests = selectedCases.map(\.test).filter { seen.insert($0.name).inserted }
-        _ = selection
         let width = tests.map(\.name.count).max() ?? 0
         var out = ""
         for test in tests {

@@ -77,8 +77,6 @@ func loadTests(_ library: TestLibrary, names: [String]) -> [TestDefinition] {
     do {
         if names.isEmpty { return try library.loadAll() }
         return try names.map(library.load)
-    } catch let diagnostic as Diagnostic {
-        fail("\(diagnostic)".replacingOccurrences(of: "regress: ", with: ""))
     } catch {
         fail("\(error)")
     }

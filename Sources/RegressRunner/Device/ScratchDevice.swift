@@ -20,7 +20,7 @@ public enum ScratchDevice {
         var info = stat()
         guard stat(path, &info) == 0 else { throw refuse("cannot stat: \(Errno.current.message)") }
         guard (info.st_mode & S_IFMT) == S_IFBLK else { throw refuse("not a block device") }
-        let name = sysfsName(info.st_rdev) ?? NSStringPath(path: path).lastComponent
+        let name = sysfsName(info.st_rdev) ?? lastPathComponent(path)
         let partitions = partitionNames(of: name)
 
         // The root filesystem (and /boot, /usr… are caught by the mount check below).
@@ -95,8 +95,5 @@ public enum ScratchDevice {
     }
 }
 
-/// The last path component, without Foundation.
-struct NSStringPath {
-    let path: String
-    var lastComponent: String { path.split(separator: "/").last.map(String.init) ?? path }
-}
+/// `loop3` for `/dev/loop3`.
+func lastPathComponent(_ path: String) -> String { path.split(separator: "/").last.map(String.init) ?? path }

@@ -50,7 +50,7 @@ public final class TestDevice {
     }
 
     private func attach() throws {
-        if case .scratch(let device) = kind { deviceNames.insert(NSStringPath(path: device).lastComponent) }
+        if case .scratch(let device) = kind { deviceNames.insert(lastPathComponent(device)) }
         guard case .loopImage(_, let emulated) = kind, let image else { return }
         defer { if let loop { deviceNames.insert(loop.name) } }
         if emulated {
