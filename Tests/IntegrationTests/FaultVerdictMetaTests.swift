@@ -32,9 +32,15 @@ final class FaultVerdictMetaTests: IntegrationTestCase {
         """)
         guard let result = run(test, on: [.btrfs]).first else { return }
         XCTAssertEqual(result.verdict, .fail, Self.explain(result))
-        XCTAssertEqual(result.stepFailures.first?.description, "fsync file1: ENOSPC, expected success", Self.explain(result))
-        XCTAssertEqual(result.stepFailures.first?.location.line, 13)
-        XCTAssertTrue(result.reasons.first?.hasPrefix("fsync file1: ENOSPC, expected success at ") ?? false, "\(result.reasons)")
+        // The disk said ENOSPC. btrfs passes it on as ENOSPC when the failed ordered extent has completed
+        // before fsync waits for it (the mapping's error), and as EIO when fsync finds it still pending
+        // (BTRFS_ORDERED_IOERR): a race inside the kernel, seen here about one run in four.
+        let failure = try XCTUnwrap(result.stepFailures.first, Self.explain(result))
+        let got = try XCTUnwrap(failure.got, "the fsync must fail")
+        XCTAssertTrue([Errno.ENOSPC, .EIO].contains(got), "fsync got \(got)")
+        XCTAssertEqual(failure.description, "fsync file1: \(got.name), expected success")
+        XCTAssertEqual(failure.location.line, 13)
+        XCTAssertTrue(result.reasons.first?.hasPrefix("fsync file1: \(got.name), expected success at ") ?? false, "\(result.reasons)")
 
         let verification = try XCTUnwrap(result.verifications.first)
         XCTAssertEqual(verification.file, "file1")

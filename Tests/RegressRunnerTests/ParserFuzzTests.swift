@@ -155,7 +155,7 @@ import Testing
             previousLine = line
             if step.text.isEmpty { return "a step at line \(line) has no text" }
             if (step.file == nil) != isWholeFilesystem(step.command) {
-                return "step '\(step.text)' has file \(step.file.debugDescription) for \(step.command)"
+                return "step '\(step.text)' has file \(step.file.debugDescription) for \(step.command) (a new per-file command? add it to isWholeFilesystem)"
             }
         }
         // Rebuild the file from its header and the steps' texts alone: blank and comment lines between steps
@@ -395,6 +395,7 @@ enum FuzzVocabulary {
         .init(name: "sync", takesFile: false, arguments: []),
         .init(name: "syncfs", takesFile: false, arguments: []),
         .init(name: "remount", takesFile: false, arguments: []),
+        .init(name: "drop-caches", takesFile: false, arguments: []),
         .init(name: "power-cut", takesFile: false, arguments: []),
         .init(name: "verify", takesFile: false, arguments: [.optional(["file1"]), .optional(["padding", "file1"])]),
         .init(name: "mkdir", takesFile: false, arguments: [.path]),
@@ -465,6 +466,7 @@ enum FuzzVocabulary {
         verify dir/file moved
         unlink moved
         syncfs
+        drop-caches
         remount
         verify
 
