@@ -49,12 +49,8 @@ import Testing
 
         let outcome = progress.snapshot()
         print("fuzz: \(outcome.accepted) accepted, \(outcome.rejected) rejected, \(outcome.failures.count) failures")
-        let withCRLF = outcome.failures.filter(\.hasCRLF), others = outcome.failures.filter { !$0.hasCRLF }
-        for failure in others.prefix(10) { Issue.record(Comment(rawValue: failure.message)) }
-        #expect(others.isEmpty, "\(others.count) of \(Self.inputCount) fuzz inputs broke a property")
-        withKnownIssue(Self.crlfIssue, isIntermittent: true) {
-            for failure in withCRLF.prefix(3) { Issue.record(Comment(rawValue: failure.message)) }
-        }
+        for failure in outcome.failures.prefix(10) { Issue.record(Comment(rawValue: failure.message)) }
+        #expect(outcome.failures.isEmpty, "\(outcome.failures.count) of \(Self.inputCount) fuzz inputs broke a property")
         // A generator that only ever produces garbage (or only valid files) would test one side of the parser.
         if only == nil {
             #expect(outcome.accepted > Self.inputCount / 20, "only \(outcome.accepted) inputs parsed: the mutations are too destructive")
@@ -62,22 +58,15 @@ import Testing
         }
     }
 
-    static let crlfIssue: Comment = """
-        TestParser splits lines on the Character "\\n", but "\\r\\n" is a single Character in Swift: a file with \
-        CRLF line endings is read as one line, so its diagnostics point at line 1 and quote text across line breaks
-        """
-
-    /// The CRLF bug on its own, found by the fuzz test. When the parser is fixed, this test fails with "known
-    /// issue was not recorded": then remove `withKnownIssue` here and the CRLF exemption above.
+    /// Found by the fuzz test: "\r\n" is one Character in Swift, and the parser once split lines on the
+    /// Character "\n", reading a Windows file as one line.
     @Test func windowsLineEndingsParseAsUnixOnes() throws {
         let unix = try Self.seedFiles()[0]
         let windows = unix.replacingOccurrences(of: "\n", with: "\r\n")
         let expected = try TestParser(path: Self.path, name: "case").parse(unix)
-        withKnownIssue(Self.crlfIssue) {
-            let parsed = try TestParser(path: Self.path, name: "case").parse(windows)
-            #expect(parsed.steps.map(\.command) == expected.steps.map(\.command))
-            #expect(parsed.steps.map(\.location.line) == expected.steps.map(\.location.line))
-        }
+        let parsed = try TestParser(path: Self.path, name: "case").parse(windows)
+        #expect(parsed.steps.map(\.command) == expected.steps.map(\.command))
+        #expect(parsed.steps.map(\.location.line) == expected.steps.map(\.location.line))
     }
 
     /// Mutations are meant to start from valid tests: every seed, tests.d's and the hand-written ones, parses.
@@ -160,7 +149,8 @@ import Testing
         }
         // Rebuild the file from its header and the steps' texts alone: blank and comment lines between steps
         // drop out, nothing else may change.
-        let lines = source.split(separator: "\n", omittingEmptySubsequences: false)
+        let lines = source.unicodeScalars.split(separator: "\n", omittingEmptySubsequences: false)
+            .map { String(String.UnicodeScalarView($0)) }   // "\r\n" is one Character: split on the scalar
         let header = lines.prefix(firstStep.location.line - 1).joined(separator: "\n")
         let rebuilt = header + "\n" + test.steps.map(\.text).joined(separator: "\n") + "\n"
         let again: TestDefinition
@@ -185,11 +175,11 @@ import Testing
 enum FuzzCheck {
     case accepted, rejected, failed(FuzzFailure)
     static func failed(input: String, _ message: String) -> FuzzCheck {
-        .failed(FuzzFailure(message: message, hasCRLF: input.contains("\r\n" as Character)))
+        .failed(FuzzFailure(message: message))
     }
 }
 
-struct FuzzFailure { let message: String; let hasCRLF: Bool }
+struct FuzzFailure { let message: String }
 
 /// What the fuzz thread has done so far, read by the test's thread.
 final class FuzzProgress: @unchecked Sendable {

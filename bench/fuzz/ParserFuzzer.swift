@@ -13,29 +13,24 @@ import Glibc
 
 let path = "fuzz/case"
 
-/// Windows line endings break line splitting in TestParser (see ParserFuzzTests' known issue); until it is
-/// fixed, inputs with CRLF are only checked for traps and for throwing a Diagnostic. REGRESS_FUZZ_STRICT=1
-/// checks them fully.
-let strict = getenv("REGRESS_FUZZ_STRICT") != nil
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     // TestLibrary refuses files that are not UTF-8 before parsing: such inputs are not the parser's.
     guard let input = String(validating: UnsafeBufferPointer(start: data, count: size), as: UTF8.self) else { return -1 }
-    let lenient = !strict && input.contains("\r\n" as Character)
     let lineCount = input.utf8.reduce(1) { $1 == 0x0a ? $0 + 1 : $0 }
     let definition: TestDefinition
     do {
         definition = try TestParser(path: path, name: "case").parse(input)
     } catch let diagnostic as Diagnostic {
-        if !lenient, let problem = problemWithDiagnostic(diagnostic, lineCount: lineCount) {
+        if let problem = problemWithDiagnostic(diagnostic, lineCount: lineCount) {
             fatalError("\(problem): \(diagnostic)")
         }
         return 0
     } catch {
         fatalError("the parser threw \(type(of: error)), not a Diagnostic: \(error)")
     }
-    if !lenient, let problem = problemWithAcceptedTest(definition, source: input, lineCount: lineCount) {
+    if let problem = problemWithAcceptedTest(definition, source: input, lineCount: lineCount) {
         fatalError("accepted, but \(problem)")
     }
     return 0
@@ -65,7 +60,8 @@ func problemWithAcceptedTest(_ test: TestDefinition, source: String, lineCount: 
         previousLine = line
         if step.text.isEmpty { return "a step at line \(line) has no text" }
     }
-    let lines = source.split(separator: "\n", omittingEmptySubsequences: false)
+    let lines = source.unicodeScalars.split(separator: "\n", omittingEmptySubsequences: false)
+            .map { String(String.UnicodeScalarView($0)) }   // "\r\n" is one Character: split on the scalar
     let rebuilt = lines.prefix(firstStep.location.line - 1).joined(separator: "\n") + "\n" + test.steps.map(\.text).joined(separator: "\n") + "\n"
     let again: TestDefinition
     do { again = try TestParser(path: path, name: "case").parse(rebuilt) } catch {

@@ -65,12 +65,18 @@ public enum FilesystemKind: String, CaseIterable, Codable, Sendable, Comparable 
         }
     }
 
-    /// Whether the running kernel knows this filesystem (built in or as a loaded module).
-    public var kernelSupports: Bool {
-        guard let text = readSmallFile("/proc/filesystems") else { return false }
-        return text.split(separator: "\n").contains { $0.split(separator: "\t").last == Substring(rawValue) }
-            || FileSystemCalls.moduleExists(rawValue)
-    }
+    /// Whether the running kernel knows this filesystem (built in, loaded, or as a module mount would load).
+    /// Asked once per process: `regress list` plans every test on every filesystem.
+    public var kernelSupports: Bool { FilesystemKind.kernelSupport[self] ?? false }
+
+    private static let kernelSupport: [FilesystemKind: Bool] = {
+        let known = readSmallFile("/proc/filesystems").map { text in
+            Set(text.split(separator: "\n").compactMap { $0.split(separator: "\t").last.map(String.init) })
+        } ?? []
+        return Dictionary(uniqueKeysWithValues: allCases.map { fs in
+            (fs, known.contains(fs.rawValue) || FileSystemCalls.moduleExists(fs.rawValue))
+        })
+    }()
 }
 
 /// Facts about the installed btrfs-progs, probed once by asking the tool itself.

@@ -24,8 +24,20 @@ public struct Subprocess {
         }
     }
 
-    /// Finds `tool` in PATH (plus the sbin directories, which sudo's PATH may lack).
+    /// Finds `tool` in PATH (plus the sbin directories, which sudo's PATH may lack). Remembered per process:
+    /// planning asks for the same few tools for every test.
     public static func locate(_ tool: String) -> String? {
+        locations.withLock { cache in
+            if let known = cache[tool] { return known }
+            let found = search(tool)
+            cache[tool] = .some(found)
+            return found
+        }
+    }
+
+    private static let locations = Locked<[String: String?]>([:])
+
+    private static func search(_ tool: String) -> String? {
         if tool.contains("/") { return access(tool, X_OK) == 0 ? tool : nil }
         let path = (getenv("PATH").map { String(cString: $0) } ?? "") + ":/usr/sbin:/sbin:/usr/bin:/bin"
         for directory in path.split(separator: ":") {
@@ -128,4 +140,16 @@ public struct ChildProcess: Sendable {
 
     /// SIGKILL to the child's whole process group.
     public func killGroup() { kill(-pid, SIGKILL) }
+}
+
+/// A value behind a mutex, for the few caches regress keeps per process.
+final class Locked<Value>: @unchecked Sendable {
+    private var value: Value
+    private var mutex = pthread_mutex_t()
+    init(_ value: Value) { self.value = value; pthread_mutex_init(&mutex, nil) }
+    func withLock<T>(_ body: (inout Value) -> T) -> T {
+        pthread_mutex_lock(&mutex)
+        defer { pthread_mutex_unlock(&mutex) }
+        return body(&value)
+    }
 }
