@@ -186,20 +186,9 @@ final class ExtentMapTests: XCTestCase {
         mutating func insert(at offset: Int, length: Int) { bytes.insert(contentsOf: Array(repeating: 0, count: length), at: offset) }
     }
 
-    /// SplitMix64: a fixed seed gives the same operations on every run and every platform.
-    struct SeededGenerator: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9e37_79b9_7f4a_7c15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
-            z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
-            return z ^ (z >> 31)
-        }
-    }
 
     func testRandomOperationsMatchAByteArray() {
-        var random = SeededGenerator(state: 0x5eed_2024)
+        var random = SplitMix64(seed: 0x5eed_2024)
         var maps = [ExtentMap(), ExtentMap()]
         var references = [ReferenceFile(), ReferenceFile()]
         let limit = 6000
@@ -262,7 +251,7 @@ final class ExtentMapTests: XCTestCase {
     /// Compares a map with its reference: size, every byte through forEachPiece, sampled byte(at:), and
     /// the run invariants (sorted, non-empty, non-zero, within the size, coalesced).
     private func check(_ map: ExtentMap, equals reference: ReferenceFile, context: String,
-                       using random: inout SeededGenerator) -> Bool {
+                       using random: inout SplitMix64) -> Bool {
         guard map.size == UInt64(reference.bytes.count) else {
             XCTFail("\(context): size \(map.size), reference \(reference.bytes.count)")
             return false

@@ -206,19 +206,6 @@ final class FuzzProgress: @unchecked Sendable {
     }
 }
 
-/// SplitMix64: tiny, fast and the same on every machine, unlike the system generator.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9e37_79b9_7f4a_7c15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
-        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
-        return z ^ (z >> 31)
-    }
-}
-
 /// Makes inputs: a seed file with one to four mutations, or (one time in eight) a test written from scratch.
 /// Mutations work on UTF-8 bytes, line by line: String and Character operations would make the generator,
 /// not the parser, the slow part of a debug build. A mutation may cut a multi-byte character in two; the

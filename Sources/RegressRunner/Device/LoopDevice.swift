@@ -86,14 +86,9 @@ public final class LoopDevice {
 
     /// Every attached loop device and its backing file, from sysfs.
     public static func attached() -> [(name: String, backingFile: String)] {
-        guard let dir = opendir("/sys/block") else { return [] }
-        defer { closedir(dir) }
-        var result: [(String, String)] = []
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
-            if name.hasPrefix("loop"), let backing = backingFile(of: name) { result.append((name, backing)) }
+        FileSystemCalls.directoryEntries("/sys/block").filter { $0.hasPrefix("loop") }.compactMap { name in
+            backingFile(of: name).map { (name, $0) }
         }
-        return result
     }
 }
 

@@ -66,25 +66,13 @@ public enum ScratchDevice {
     }
 
     static func partitionNames(of name: String) -> [String] {
-        guard let dir = opendir("/sys/class/block/\(name)") else { return [] }
-        defer { closedir(dir) }
-        var result: [String] = []
-        while let entry = readdir(dir) {
-            let child = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
-            if child.hasPrefix(name), access("/sys/class/block/\(name)/\(child)/partition", F_OK) == 0 { result.append(child) }
+        FileSystemCalls.directoryEntries("/sys/class/block/\(name)").filter { child in
+            child.hasPrefix(name) && access("/sys/class/block/\(name)/\(child)/partition", F_OK) == 0
         }
-        return result
     }
 
     static func holders(of name: String) -> [String] {
-        guard let dir = opendir("/sys/class/block/\(name)/holders") else { return [] }
-        defer { closedir(dir) }
-        var result: [String] = []
-        while let entry = readdir(dir) {
-            let holder = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
-            if holder != "." && holder != ".." { result.append(holder) }
-        }
-        return result
+        FileSystemCalls.directoryEntries("/sys/class/block/\(name)/holders")
     }
 
     static func deviceNumber(_ name: String) -> dev_t? {

@@ -43,14 +43,8 @@ public struct WorkArea: Sendable {
             var info = stat()
             guard lstat(path, &info) == 0 else { return }
             if (info.st_mode & S_IFMT) == S_IFDIR {
-                guard info.st_dev == top.st_dev, let dir = opendir(path) else { return }
-                var names: [String] = []
-                while let entry = readdir(dir) {
-                    let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
-                    if name != "." && name != ".." { names.append(name) }
-                }
-                closedir(dir)
-                names.forEach { remove(path + "/" + $0) }
+                guard info.st_dev == top.st_dev else { return }
+                FileSystemCalls.directoryEntries(path).forEach { remove(path + "/" + $0) }
                 rmdir(path)
             } else {
                 unlink(path)

@@ -150,7 +150,7 @@ public struct ReproducerImporter {
             words = [verb] + optionsFirst(Array(words.dropFirst()), valued: ["-S", "-b", "-V", "-s"])
             let allowsFull = verb == "pwrite"
             return "\(file): " + words.joined(separator: " ") + (allowsFull ? "   allow ENOSPC" : "")
-        case "falloc", "fpunch", "fzero", "fcollapse", "finsert", "funshare", "truncate", "fsync", "fdatasync", "pread":
+        case "falloc", "fpunch", "fzero", "fcollapse", "finsert", "funshare", "truncate", "fsync", "fdatasync":
             // xfs_io goes on after an error; a reproducer that fills the fs relies on it.
             let allowsFull = verb == "falloc"
             return "\(file): " + words.joined(separator: " ") + (allowsFull ? "   allow ENOSPC" : "")

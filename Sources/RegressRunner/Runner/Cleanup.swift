@@ -27,12 +27,8 @@ public struct Cleanup {
     /// The test directories in the work directory whose owner is gone, or, with `owner`, those of that
     /// process (the parent cleaning up after a child it killed).
     public func abandonedDirectories(ownedBy owner: Int32? = nil) -> [String] {
-        guard let dir = opendir(workDirectory) else { return [] }
-        defer { closedir(dir) }
         var result: [String] = []
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
-            guard name != ".", name != ".." else { continue }
+        for name in FileSystemCalls.directoryEntries(workDirectory) {
             let path = workDirectory + "/" + name
             var info = stat()
             guard lstat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR else { continue }
@@ -56,12 +52,9 @@ public struct Cleanup {
     /// the exit that the stuck thread blocks. A forced unmount runs FUSE's umount_begin, which aborts the
     /// connection; the stuck I/O then fails and the process can end. (The unmount itself may stay EBUSY.)
     public func abortEmulatedDisks(ownedBy pid: Int32) {
-        guard let dir = opendir(workDirectory) else { return }
-        defer { closedir(dir) }
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
+        for name in FileSystemCalls.directoryEntries(workDirectory) {
             let path = workDirectory + "/" + name
-            guard name != ".", name != "..", OwnerRecord.read(from: path)?.pid == pid else { continue }
+            guard OwnerRecord.read(from: path)?.pid == pid else { continue }
             for mount in MountTable.entries() where mount.target.hasPrefix(path + "/") && mount.type.hasPrefix("fuse") {
                 _ = umount2(mount.target, Int32(MNT_FORCE))
             }

@@ -111,6 +111,19 @@ public struct FileDescriptor: Hashable, Sendable {
 public enum FileSystemCalls {
     public static func sync() { Glibc.sync() }
 
+    /// The names in a directory, without "." and ".."; empty if it cannot be read (sysfs and /proc
+    /// directories come and go).
+    public static func directoryEntries(_ path: String) -> [String] {
+        guard let dir = opendir(path) else { return [] }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
+    }
+
     public static func mkdir(beneath directory: FileDescriptor, _ path: String) throws {
         try ensureBeneath(directory, path)
         try retryingOnInterrupt { mkdirat(directory.rawValue, path, 0o755) }
