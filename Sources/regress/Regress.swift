@@ -32,7 +32,9 @@ struct Regress: ParsableCommand {
         } catch {
             let code = exitCode(for: error)
             if code == .validationFailure {
-                FileHandle.standardError.write((fullMessage(for: error) + "\n").data(using: .utf8)!)
+                // One line, as for every other bad input; --help has the usage.
+                let text = message(for: error).split(separator: "\n").first.map(String.init) ?? "bad usage"
+                FileHandle.standardError.write(("regress: \(text) (see --help)\n").data(using: .utf8)!)
                 Foundation.exit(ExitStatus.usage)
             }
             exit(withError: error)
