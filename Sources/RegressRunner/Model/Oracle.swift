@@ -64,8 +64,10 @@ public struct VerifyResult: Equatable, Codable, Sendable {
     public var unlistedMismatches = 0
     /// After a power cut: the sizes the file may have.
     public var allowedSizes: ClosedRange<UInt64>?
+    /// Set when the file could not be read at all (EIO from a broken filesystem, say).
+    public var readError: Errno?
     public var passed: Bool {
-        mismatches.isEmpty && unlistedMismatches == 0 && foundSize != nil && sizeAllowed
+        mismatches.isEmpty && unlistedMismatches == 0 && foundSize != nil && readError == nil && sizeAllowed
     }
     var sizeAllowed: Bool {
         guard let foundSize else { return false }

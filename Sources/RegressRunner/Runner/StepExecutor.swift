@@ -273,7 +273,11 @@ final class StepExecutor {
                 result = try verifyOne(file, expected)
             } catch {
                 var failed = VerifyResult(file: file, expectedSize: 0, foundSize: nil)
-                if case .exact(let map) = expected { failed.expectedSize = map.size }
+                switch expected {
+                case .exact(let map): failed.expectedSize = map.size
+                case .either(_, let new): failed.expectedSize = new.size
+                }
+                failed.readError = (error as? Errno) ?? .EIO
                 log.append("\(location) verify \(file): cannot read: \(error)")
                 verifications.append(failed)
                 continue

@@ -39,6 +39,7 @@ public final class Suite {
         let started: Double
         let deadline: Double
         let resultPath: String
+        let outputPath: String
         let directory: String
     }
 
@@ -134,7 +135,7 @@ public final class Suite {
         let timeout = options.timeoutOverride ?? testCase.test.timeoutSeconds ?? options.defaultTimeout
         let now = monotonicSeconds()
         return Running(testCase: testCase, index: index, child: child, started: now, deadline: now + Double(timeout),
-                       resultPath: resultPath, directory: options.execution.workDirectory)
+                       resultPath: resultPath, outputPath: outputPath, directory: options.execution.workDirectory)
     }
 
     /// Waits up to `seconds` for a killed child to be reaped. A child in uninterruptible sleep may never end.
@@ -165,7 +166,7 @@ public final class Suite {
             }
             result.seconds = monotonicSeconds() - job.started
         }
-        if let output = try? String(contentsOfFile: job.resultPath.replacingOccurrences(of: ".json", with: ".out"), encoding: .utf8),
+        if let output = try? String(contentsOfFile: job.outputPath, encoding: .utf8),
            !output.isEmpty {
             result.log.append("output of the test's process:")
             result.log += output.split(separator: "\n").map { "  " + $0 }

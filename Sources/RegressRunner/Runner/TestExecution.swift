@@ -149,6 +149,7 @@ public struct TestExecution {
     /// `verify file1: bytes 16773120..16777215 (…): expected 0xcd, found 0x00` — one line a range.
     static func describe(_ verification: VerifyResult) -> [String] {
         let file = verification.file
+        if let error = verification.readError { return ["verify \(file): cannot read it: \(error.name) (\(error.message))"] }
         guard let found = verification.foundSize else { return ["verify \(file): the file is missing"] }
         var lines: [String] = []
         if !verification.sizeAllowed {
