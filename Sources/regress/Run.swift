@@ -24,6 +24,9 @@ struct Run: ParsableCommand {
     @Option(name: .shortAndLong, help: ArgumentHelp("Write the report to a file; the terminal then gets the human report.", valueName: "file"))
     var output: String?
 
+    @Option(name: .customLong("report"), help: ArgumentHelp("Also write a report in FORMAT to FILE (repeatable): one run, every format a farm wants.", valueName: "format=file"))
+    var extraReports: [String] = []
+
     @Option(name: .customLong("workdir"), help: ArgumentHelp("Where images and mount points are made (a private directory per test).", valueName: "dir"))
     var workDirectory: String = "/var/tmp/regress"
 
@@ -63,6 +66,12 @@ struct Run: ParsableCommand {
     func validate() throws {
         guard ReportFormat(rawValue: format) != nil else {
             throw ValidationError("unknown format '\(format)' (known: \(ReportFormat.allCases.map(\.rawValue).joined(separator: ", ")))")
+        }
+        for report in extraReports {
+            let parts = report.split(separator: "=", maxSplits: 1)
+            guard parts.count == 2, ReportFormat(rawValue: String(parts[0])) != nil, !parts[1].isEmpty else {
+                throw ValidationError("--report takes FORMAT=FILE with FORMAT one of \(ReportFormat.allCases.map(\.rawValue).joined(separator: ", ")), e.g. ktap=results/run.ktap")
+            }
         }
         guard jobs >= 1, jobs <= 64 else { throw ValidationError("-j must be 1 to 64") }
         guard iterations >= 1 else { throw ValidationError("-I must be at least 1") }
@@ -125,6 +134,12 @@ struct Run: ParsableCommand {
         if !quiet { results.compactMap(store.slowdown).forEach { printError("slower than before: " + $0) } }
 
         let run = RunSummary(results: results, seconds: Date().timeIntervalSince(started), kernel: kernelRelease())
+        for report in extraReports {
+            let parts = report.split(separator: "=", maxSplits: 1).map(String.init)
+            guard FileManager.default.createFile(atPath: parts[1], contents: ReportFormat(rawValue: parts[0])!.render(run).data(using: .utf8)) else {
+                fail("\(parts[1]): cannot write the report")
+            }
+        }
         if let output {
             guard FileManager.default.createFile(atPath: output, contents: reportFormat.render(run).data(using: .utf8)) else {
                 fail("\(output): cannot write the report")
