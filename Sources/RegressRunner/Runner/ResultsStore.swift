@@ -45,8 +45,16 @@ public final class ResultsStore: @unchecked Sendable {
     /// Writes the case's files and returns the result with its directory filled in.
     public func save(_ result: TestResult) -> TestResult {
         var result = result
-        let directory = runDirectory + "/" + result.id
+        // With -I N the same case runs N times: `<id>`, then `<id>.2`, `<id>.3`…
+        var directory = runDirectory + "/" + result.id
+        var iteration = 1
+        lock.lock()
+        while FileManager.default.fileExists(atPath: directory) {
+            iteration += 1
+            directory = runDirectory + "/" + result.id + ".\(iteration)"
+        }
         try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        lock.unlock()
         result.resultsDirectory = directory
         write(result.log.joined(separator: "\n") + "\n", to: directory + "/log")
         if !result.kernelWarnings.isEmpty { write(result.kernelWarnings.joined(separator: "\n") + "\n", to: directory + "/kernel-warnings") }
