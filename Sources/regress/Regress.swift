@@ -60,7 +60,9 @@ struct TestsLocation: ParsableArguments {
         if let fromEnvironment = ProcessInfo.processInfo.environment["REGRESS_TESTS_DIR"] { return TestLibrary(directory: fromEnvironment) }
         var candidates = [FileManager.default.currentDirectoryPath + "/tests.d"]
         // .build/<config>/regress → the checkout's tests.d
-        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        // The binary itself, not argv[0]: run from PATH, argv[0] is just "regress".
+        let executable = URL(fileURLWithPath: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+                             ?? CommandLine.arguments[0]).resolvingSymlinksInPath()
         candidates.append(executable.deletingLastPathComponent().appendingPathComponent("../../../tests.d").standardized.path)
         candidates.append(executable.deletingLastPathComponent().appendingPathComponent("../share/regress/tests.d").standardized.path)
         let found = candidates.first { FileManager.default.fileExists(atPath: $0) } ?? candidates[0]
