@@ -30,8 +30,8 @@ struct Run: ParsableCommand {
     @Option(name: .customLong("workdir"), help: ArgumentHelp("Where images and mount points are made (a private directory per test).", valueName: "dir"))
     var workDirectory: String = "/var/tmp/regress"
 
-    @Option(name: .customLong("results"), help: ArgumentHelp("The results directory (logs, kernel log, fsck output, verdicts, run times).", valueName: "dir"))
-    var resultsDirectory: String = "results"
+    @Option(name: .customLong("results"), help: ArgumentHelp("The results directory (logs, kernel log, fsck output, verdicts, run times); default: results/ beside tests.d.", valueName: "dir"))
+    var resultsDirectory: String?
 
     @Option(name: .customShort("j"), help: ArgumentHelp("Run this many tests at once, each on its own loop device.", valueName: "n"))
     var jobs: Int = 1
@@ -86,7 +86,8 @@ struct Run: ParsableCommand {
             // Checked before anything else: a refused device is left exactly as it was.
             do { try ScratchDevice.check(scratchDevice, force: force) } catch { fail("\(error)") }
         }
-        var cases = filter.cases(from: loadTests(location.library(), names: tests), scratchDevice: scratchDevice)
+        let library = location.library()
+        var cases = filter.cases(from: loadTests(library, names: tests), scratchDevice: scratchDevice)
         if let seed = randomSeed {
             cases = SeededOrder.shuffle(cases, seed: seed)
             if !quiet { printError("random order, seed \(seed) (repeat with --random=\(seed))") }
@@ -114,8 +115,10 @@ struct Run: ParsableCommand {
         options.execution.workDirectory = workDirectory
         options.execution.alwaysEmulate = alwaysEmulate
         options.execution.scratchDevice = scratchDevice
+        // Beside tests.d (the checkout's results/, as fstests keeps results/ in its tree), wherever regress runs from.
+        let resultsRoot = resultsDirectory ?? (library.directory as NSString).deletingLastPathComponent + "/results"
         let store: ResultsStore
-        do { store = try ResultsStore(root: resultsDirectory) } catch { fail("\(resultsDirectory): cannot create the results directory: \(error.localizedDescription)") }
+        do { store = try ResultsStore(root: resultsRoot) } catch { fail("\(resultsRoot): cannot create the results directory: \(error.localizedDescription)") }
         options.results = store
         if jobs > 1 && randomSeed == nil {
             // The slowest first, so that the last test to finish is a short one (fstests' check.time idea).
