@@ -139,4 +139,32 @@ final class ContentModelTests: XCTestCase {
         model.powerCut()
         XCTAssertEqual(model.unresolvedAfterPowerCut, ["dx/h", "e/sub/g"], "durability moves with the file")
     }
+
+    func testHardLinksShareContentAndDurability() {
+        var model = ContentModel()
+        model.update("a") { $0.write(0x11, over: 0..<8192) }
+        model.link("a", to: "b")
+        model.update("b") { $0.write(0x22, over: 4096..<8192) }
+        XCTAssertEqual(model.content(of: "a"), model.content(of: "b"), "a write through one name is seen through the other")
+        XCTAssertEqual(model.content(of: "a")?.byte(at: 5000), 0x22)
+
+        model.makeDurable("b")
+        model.powerCut()
+        XCTAssertEqual(model.unresolvedAfterPowerCut, [], "fsync through one name made the file durable")
+
+        model.remove("a")
+        XCTAssertEqual(model.fileNames, ["b"])
+        XCTAssertEqual(model.content(of: "b")?.byte(at: 0), 0x11, "the file lives on under its other name")
+        model.remove("b")
+        XCTAssertEqual(model.files.count, 0)
+    }
+
+    func testRenameOverAnExistingNameReplacesIt() {
+        var model = ContentModel()
+        model.update("a") { $0.write(0x11, over: 0..<10) }
+        model.update("b") { $0.write(0x22, over: 0..<20) }
+        model.rename("a", to: "b")
+        XCTAssertEqual(model.fileNames, ["b"])
+        XCTAssertEqual(model.content(of: "b")?.size, 10)
+    }
 }

@@ -323,6 +323,7 @@ enum FuzzVocabulary {
         .init(name: "verify", takesFile: false, arguments: [.optional(["file1"]), .optional(["padding", "file1"])]),
         .init(name: "mkdir", takesFile: false, arguments: [.path]),
         .init(name: "rename", takesFile: false, arguments: [.path, .path]),
+        .init(name: "link", takesFile: false, arguments: [.path, .path]),
         .init(name: "unlink", takesFile: false, arguments: [.path]),
         .init(name: "inject-error", takesFile: false, arguments: [.errno, .optional(["range", "0", "1m"]), .optional(["after", "4k"])]),
         .init(name: "lying-cache", takesFile: false, arguments: [.word(["on", "off", "maybe", "ON"])]),

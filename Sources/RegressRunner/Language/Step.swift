@@ -84,6 +84,8 @@ public enum Command: Equatable, Sendable {
     case dropCaches
     case mkdir(String)
     case rename(String, String)
+    /// A hard link: the second path names the same file as the first.
+    case link(String, String)
     case unlink(String)
 
     // Faults of the emulated disk.

@@ -254,6 +254,10 @@ public struct TestParser {
             try parentMustExist(to, location)
             files.existing.remove(from)
             files.existing.insert(to)
+        case .link(let from, let to):
+            try mustExist(from, location)
+            try parentMustExist(to, location)
+            files.existing.insert(to)
         case .unlink(let name):
             try mustExist(name, location)
             files.existing.remove(name)
@@ -350,6 +354,7 @@ public struct TestParser {
             return .verify(names)
         case "mkdir": return .mkdir(try args.path("directory"))
         case "rename": return .rename(try args.path("source path"), try args.path("destination path"))
+        case "link": return .link(try args.path("existing file"), try args.path("new name"))
         case "unlink": return .unlink(try args.path("file"))
         case "inject-error":
             let errnoToken = try args.word("errno")

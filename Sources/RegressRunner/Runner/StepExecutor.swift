@@ -141,6 +141,9 @@ final class StepExecutor {
         case .rename(let from, let to):
             try FileSystemCalls.rename(beneath: requireRoot(), from, to)
             model.rename(from, to: to)
+        case .link(let from, let to):
+            try FileSystemCalls.link(beneath: requireRoot(), from, to)
+            model.link(from, to: to)
         case .unlink(let path):
             try FileSystemCalls.unlink(beneath: requireRoot(), path)
             model.remove(path)

@@ -135,6 +135,13 @@ public enum FileSystemCalls {
         try retryingOnInterrupt { renameat(directory.rawValue, from, directory.rawValue, to) }
     }
 
+    /// linkat(2) without following a symlink at `from`.
+    public static func link(beneath directory: FileDescriptor, _ from: String, _ to: String) throws {
+        try ensureBeneath(directory, from)
+        try ensureBeneath(directory, to)
+        try retryingOnInterrupt { linkat(directory.rawValue, from, directory.rawValue, to, 0) }
+    }
+
     public static func unlink(beneath directory: FileDescriptor, _ path: String, directoryEntry: Bool = false) throws {
         try ensureBeneath(directory, path)
         try retryingOnInterrupt { unlinkat(directory.rawValue, path, directoryEntry ? AT_REMOVEDIR : 0) }
