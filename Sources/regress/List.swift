@@ -15,8 +15,12 @@ struct List: ParsableCommand {
         let width = tests.map(\.name.count).max() ?? 0
         var out = ""
         for test in tests {
-            let fs = selectedCases.filter { $0.test.name == test.name }.map(\.filesystem.rawValue).joined(separator: ",")
-            out += test.name.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + test.summary + "  [" + fs + "]\n"
+            // Where it runs, and where it would be skipped and why: `[btrfs,xfs; ext4: ext4 has no reflink]`.
+            let cases = selectedCases.filter { $0.test.name == test.name }
+            var places = [cases.filter { $0.skipReason == nil }.map(\.filesystem.rawValue).joined(separator: ",")]
+            places += cases.compactMap { testCase in testCase.skipReason.map { "skip on \(testCase.filesystem.rawValue): \($0)" } }
+            out += test.name.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + test.summary
+                + "  [" + places.filter { !$0.isEmpty }.joined(separator: "; ") + "]\n"
         }
         FileHandle.standardOutput.write(out.data(using: .utf8)!)
     }
