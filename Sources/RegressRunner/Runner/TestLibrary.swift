@@ -40,6 +40,8 @@ public struct TestLibrary {
     public func load(_ name: String) throws -> TestDefinition {
         let path = name.contains("/") ? name : directory + "/" + name
         guard FileManager.default.fileExists(atPath: path) else { throw LoadError.unknownTest(name, directory) }
+        // Its directory too: whoever can write there can replace the file.
+        try TestLibrary.checkOwnership((path as NSString).deletingLastPathComponent)
         try TestLibrary.checkOwnership(path)
         guard let data = FileManager.default.contents(atPath: path) else { throw LoadError.unreadable(path, "permission denied") }
         guard let text = String(data: data, encoding: .utf8) else { throw LoadError.unreadable(path, "not UTF-8 text") }
@@ -48,7 +50,7 @@ public struct TestLibrary {
     }
 
     public func loadAll() throws -> [TestDefinition] {
-        try TestLibrary.checkOwnership(directory)
+        try TestLibrary.checkOwnership(directory)   // refused even when it holds no test yet
         return try names().map(load)
     }
 
