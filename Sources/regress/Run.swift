@@ -60,6 +60,9 @@ struct Run: ParsableCommand {
     @Flag(help: "Put the emulated disk under every test, not only those with power cuts or faults.")
     var alwaysEmulate = false
 
+    @Flag(help: "Keep the image of every failed test in <workdir>/kept for a post-mortem (mount it with -o loop).")
+    var keepFailed = false
+
     @Flag(name: .shortAndLong, help: "No progress lines on standard error.")
     var quiet = false
 
@@ -115,6 +118,7 @@ struct Run: ParsableCommand {
         options.execution.workDirectory = workDirectory
         options.execution.alwaysEmulate = alwaysEmulate
         options.execution.scratchDevice = scratchDevice
+        options.execution.keepFailedImages = keepFailed
         // Beside tests.d (the checkout's results/, as fstests keeps results/ in its tree), wherever regress runs from.
         let resultsRoot = resultsDirectory ?? (library.directory as NSString).deletingLastPathComponent + "/results"
         let store: ResultsStore

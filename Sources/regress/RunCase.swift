@@ -13,6 +13,7 @@ struct RunCase: ParsableCommand {
     @Option var result: String
     @Flag var alwaysEmulate = false
     @Option var scratchDev: String?
+    @Flag var keepFailed = false
 
     func run() throws {
         guard let filesystem = FilesystemKind(rawValue: fs) else { fail("unknown filesystem \(fs)") }
@@ -20,6 +21,7 @@ struct RunCase: ParsableCommand {
         options.workDirectory = workdir
         options.alwaysEmulate = alwaysEmulate
         options.scratchDevice = scratchDev
+        options.keepFailedImages = keepFailed
         do {
             try Suite.runCase(testPath: testPath, filesystem: filesystem, options: options, resultPath: result)
         } catch {

@@ -67,4 +67,30 @@ final class CheckIntegrationTests: IntegrationTestCase {
         XCTAssertTrue(output.lowercased().contains("root inode"), output)
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: image)), before, "a read-only check must not write")
     }
+
+    /// --keep-failed: a failed test's image (after a power cut, the durable one) is kept outside the work
+    /// area, where clean-up leaves it, and holds what the report says was found.
+    func testAFailedTestKeepsItsImage() throws {
+        let test = try define("lying", """
+        summary: fsynced data lost to a lying cache
+        filesystems: ext4
+        size: 64m
+        steps:
+        a: pwrite -S 0xab 0 64k
+        sync
+        lying-cache on
+        a: pwrite -S 0xcd 0 64k
+        a: fsync
+        power-cut
+        verify a
+        """)
+        guard let result = run(test, on: [.ext4], options: options { $0.keepFailedImages = true }).first else { return }
+        XCTAssertEqual(result.verdict, .fail, Self.explain(result))
+        let kept = try XCTUnwrap(result.reasons.last.flatMap { $0.hasPrefix("image kept at ") ? String($0.dropFirst(14)) : nil },
+                                 "\(result.reasons)")
+        XCTAssertTrue(kept.hasPrefix(workDirectory + "/kept/"), kept)
+        XCTAssertEqual(Cleanup(workDirectory: workDirectory).abandonedDirectories(), [], "clean-up must not take it")
+        let probe = try Blkid.probe(kept)
+        XCTAssertEqual(probe?.type, "ext4")
+    }
 }

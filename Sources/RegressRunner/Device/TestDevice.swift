@@ -72,6 +72,21 @@ public final class TestDevice {
         try attach()
     }
 
+    /// Moves the image out of the work area (so that release and clean-up leave it), after detaching.
+    /// Returns its new path; nil for a scratch device, or if the move failed.
+    public func keepImage(in directory: String) -> String? {
+        guard let image else { return nil }
+        loop?.detach()
+        loop = nil
+        try? disk?.stop()   // after a power cut this leaves the durable image, as a machine would reboot to
+        disk = nil
+        guard (try? WorkArea.makeDirectory(directory)) != nil else { return nil }
+        let kept = directory + "/" + lastPathComponent(area.path) + ".img"
+        guard rename(image.path, kept) == 0 else { return nil }
+        self.image = nil
+        return kept
+    }
+
     /// Detaches and stops everything, then deletes the work area. Idempotent; the caller unmounted first.
     public func release() {
         loop?.detach()

@@ -133,6 +133,7 @@ public final class Suite {
                          "--workdir", options.execution.workDirectory, "--result", resultPath]
         if options.execution.alwaysEmulate { arguments.append("--always-emulate") }
         if let device = options.execution.scratchDevice { arguments += ["--scratch-dev", device] }
+        if options.execution.keepFailedImages { arguments.append("--keep-failed") }
         let child = try ChildProcess.start(options.executable, arguments, outputPath: outputPath)
         let timeout = options.timeoutOverride ?? testCase.test.timeoutSeconds ?? options.defaultTimeout
         let now = monotonicSeconds()

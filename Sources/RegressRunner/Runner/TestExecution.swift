@@ -11,6 +11,8 @@ public struct TestExecution {
         public var alwaysEmulate = false
         /// Run on this already-checked block device instead of a loop device over an image.
         public var scratchDevice: String?
+        /// Keep the image of a test that fails, for a post-mortem (`<workdir>/kept/<test>.<fs>.<pid>.img`).
+        public var keepFailedImages = false
         public var checkFilesystem = true
         public var checkKernelLog = true
         /// Called after each step with its index and the mount point, for meta-tests that must change a
@@ -39,22 +41,28 @@ public struct TestExecution {
         }
         let started = monotonicSeconds()
         let kernelLog = options.checkKernelLog ? KernelLog() : nil
-        let devices = execute(into: &result)
+        let device = execute(into: &result)
         if let kernelLog {
-            let lines = KernelLog.lines(kernelLog.read(), about: devices)
+            let lines = KernelLog.lines(kernelLog.read(), about: device?.deviceNames ?? [])
             if !lines.isEmpty { result.log.append("kernel log during the test:"); result.log += lines.map { "  " + $0 } }
             result.kernelWarnings = KernelLog.alarming(lines)
         }
-        result.seconds = monotonicSeconds() - started
         decideVerdict(&result)
+        if let device {
+            if options.keepFailedImages && result.verdict == .fail, let kept = device.keepImage(in: options.workDirectory + "/kept") {
+                result.log.append("image kept for a post-mortem: \(kept)")
+                result.reasons.append("image kept at \(kept)")
+            }
+            device.release()
+        }
+        result.seconds = monotonicSeconds() - started
         return result
     }
 
-    /// Setup, steps, teardown. Environment failures make the verdict `error`; test failures are collected
-    /// by the executor and judged in `decideVerdict`.
-    /// Returns the names of the devices the test used, for the kernel log filter.
-    @discardableResult
-    private func execute(into result: inout TestResult) -> Set<String> {
+    /// Setup, steps, unmount and fsck. Environment failures make the verdict `error`; test failures are
+    /// collected by the executor and judged in `decideVerdict`. Returns the device, unmounted, for the caller
+    /// to release once the verdict is known (a failed test's image may be kept).
+    private func execute(into result: inout TestResult) -> TestDevice? {
         let test = testCase.test
         let fs = testCase.filesystem
         let device: TestDevice
@@ -65,9 +73,8 @@ public struct TestExecution {
         } catch {
             result.verdict = .error
             result.reasons.append("device: \(error)")
-            return []
+            return nil
         }
-        defer { device.release() }
         result.log.append("device " + device.description)
 
         let filesystem = ScratchFilesystem(kind: fs, device: device.path, mountPoint: device.directory + "/mnt",
@@ -80,11 +87,11 @@ public struct TestExecution {
             result.verdict = .error
             result.reasons.append("mkfs: \(error.description)")
             result.log.append(error.output)
-            return device.deviceNames
+            return device
         } catch {
             result.verdict = .error
             result.reasons.append("\(error)")
-            return device.deviceNames
+            return device
         }
         result.log.append("mounted \(device.path) on \(filesystem.mountPoint) -o \(filesystem.mountOptions.isEmpty ? "defaults" : filesystem.mountOptions)")
 
@@ -109,7 +116,7 @@ public struct TestExecution {
             executor.log = []
             result.verdict = .error
             result.reasons.append("\(error)")
-            return device.deviceNames
+            return device
         }
         if let disk = device.disk {
             let stats = disk.statistics
@@ -120,7 +127,7 @@ public struct TestExecution {
             result.log.append(output)
             if !clean { result.fsckOutput = output }
         }
-        return device.deviceNames
+        return device
     }
 
     /// The verdict from the evidence: an error stays an error; otherwise any unexpected errno, any verify
