@@ -89,6 +89,42 @@ class IntegrationTestCase: XCTestCase {
             + result.log.suffix(40).joined(separator: "\n    ")
     }
 
+    // MARK: the command line
+
+    /// What a run of the regress binary printed and how it ended.
+    struct CommandOutcome { let status: Int32; let standardError: String }
+
+    /// Runs the regress binary SwiftPM built beside this test bundle, from this test's private directory
+    /// (so nothing it writes lands in the checkout), and waits for it.
+    func regress(_ arguments: [String], file: StaticString = #filePath, line: UInt = #line) throws -> CommandOutcome {
+        let binary = try XCTUnwrap(Self.regressExecutable, "the regress executable is not next to the test bundle: build with --build-tests",
+                                   file: file, line: line)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = arguments
+        process.currentDirectoryURL = URL(fileURLWithPath: directory)
+        let standardError = Pipe()
+        process.standardError = standardError
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        let message = String(decoding: standardError.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return CommandOutcome(status: process.terminationStatus, standardError: message)
+    }
+
+    /// The regress binary SwiftPM built beside this test bundle.
+    static var regressExecutable: String? {
+        guard let bundle = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") else { return nil }
+        var directory = URL(fileURLWithPath: bundle).deletingLastPathComponent()
+        // On Linux the bundle is `<config>/regressPackageTests.xctest`, an executable, beside `regress`.
+        for _ in 0..<3 {
+            let candidate = directory.appendingPathComponent("regress").path
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+            directory.deleteLastPathComponent()
+        }
+        return nil
+    }
+
     // MARK: what the kernel says is attached and mounted
 
     /// Loop devices whose backing file lies under `directory`, from /sys/block/loop*/loop/backing_file.

@@ -111,10 +111,7 @@ final class SafetyIntegrationTests: IntegrationTestCase {
     /// Two regress processes at once, in the same work directory, both pass: each test gets its own loop
     /// device (LOOP_CTL_GET_FREE races are retried), nothing is shared and nothing is left.
     func testTwoRegressProcessesAtOnce() throws {
-        let binary = Self.packageRoot + "/.build/debug/regress"
-        guard FileManager.default.isExecutableFile(atPath: binary) else {
-            XCTFail("\(binary) is missing: run `swift build` before the tests"); return
-        }
+        let binary = try XCTUnwrap(Self.regressExecutable, "the regress executable is not next to the test bundle")
         _ = try define("quick-a", """
         summary: a quick test for two processes at once
         size: 300m

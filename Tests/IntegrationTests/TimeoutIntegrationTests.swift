@@ -7,10 +7,6 @@ import XCTest
 /// process waits on a FUSE request that only its own (killed) thread could answer.
 final class TimeoutIntegrationTests: IntegrationTestCase {
     func testAHangingTestTimesOutAndLeavesNothing() throws {
-        let binary = Self.packageRoot + "/.build/debug/regress"
-        guard FileManager.default.isExecutableFile(atPath: binary) else {
-            XCTFail("\(binary) is missing: run `swift build` before the tests"); return
-        }
         _ = try define("hangs", """
         summary: far too slow for its timeout: O_DSYNC writes of 4k on the emulated disk, then a power cut
         filesystems: ext4
@@ -22,17 +18,11 @@ final class TimeoutIntegrationTests: IntegrationTestCase {
         verify
         """)
         let started = Date()
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = ["run", "-q", "--tests-dir", testsDirectory, "--workdir", workDirectory,
-                             "--results", directory + "/results", "--format", "json", "--output", directory + "/report.json"]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
+        let outcome = try regress(["run", "-q", "--tests-dir", testsDirectory, "--workdir", workDirectory,
+                                   "--results", directory + "/results", "--format", "json", "--output", directory + "/report.json"])
         let seconds = Date().timeIntervalSince(started)
 
-        XCTAssertEqual(process.terminationStatus, 1, "a timeout is a failure")
+        XCTAssertEqual(outcome.status, 1, "a timeout is a failure: \(outcome.standardError)")
         XCTAssertLessThan(seconds, 30, "the run must end soon after the 2 s timeout")
         let report = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: directory + "/report.json"))) as? [String: Any]
         let result = try XCTUnwrap((report?["results"] as? [[String: Any]])?.first)
