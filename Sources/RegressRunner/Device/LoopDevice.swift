@@ -80,8 +80,8 @@ public final class LoopDevice {
     /// The backing file of `/dev/<name>` as the kernel reports it, or nil when the device is not attached.
     public static func backingFile(of name: String) -> String? {
         guard let text = readSmallFile("/sys/block/\(name)/loop/backing_file") else { return nil }
-        let trimmed = text.trimmingCharacters(in: "\n")
-        return trimmed.isEmpty ? nil : trimmed
+        let path = text.trimmed
+        return path.isEmpty ? nil : path
     }
 
     /// Every attached loop device and its backing file, from sysfs.
@@ -104,13 +104,4 @@ func readSmallFile(_ path: String) -> String? {
         bytes += chunk[0..<count]
     }
     return String(decoding: bytes, as: UTF8.self)
-}
-
-extension String {
-    func trimmingCharacters(in set: Character) -> String {
-        var s = Substring(self)
-        while s.last == set { s = s.dropLast() }
-        while s.first == set { s = s.dropFirst() }
-        return String(s)
-    }
 }

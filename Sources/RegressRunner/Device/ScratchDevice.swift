@@ -77,7 +77,7 @@ public enum ScratchDevice {
 
     static func deviceNumber(_ name: String) -> dev_t? {
         guard let text = readSmallFile("/sys/class/block/\(name)/dev") else { return nil }
-        let parts = text.trimmingCharacters(in: "\n").split(separator: ":").compactMap { UInt32($0) }
+        let parts = text.trimmed.split(separator: ":").compactMap { UInt32($0) }
         guard parts.count == 2 else { return nil }
         return regress_makedev(parts[0], parts[1])
     }

@@ -43,7 +43,13 @@ public final class TestDevice {
     /// What the test's log says the device is.
     public var description: String {
         switch kind {
-        case .scratch(let device): return "scratch device \(device)"
+        case .scratch(let device):
+            // BLKGETSIZE64: what the test really runs on, whatever its `size:` says.
+            let size = (try? FileDescriptor.open(device, .readOnly)).flatMap { fd in
+                defer { fd.close() }
+                return try? fd.blockDeviceSize()
+            }
+            return "scratch device \(device)" + (size.map { " (\(Size.format($0)))" } ?? "")
         case .loopImage(let size, let emulated):
             return "\(path) over \(emulated ? "the emulated disk over " : "")\(image?.path ?? "?") (\(Size.format(size)))"
         }

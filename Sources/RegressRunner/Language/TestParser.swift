@@ -452,10 +452,11 @@ struct ArgumentReader {
 }
 
 extension String {
+    /// Without leading and trailing blanks and line ends (test lines, sysfs and procfs values).
     var trimmed: String {
         var s = Substring(self)
-        while let c = s.first, c == " " || c == "\t" { s.removeFirst() }
-        while let c = s.last, c == " " || c == "\t" || c == "\r" { s.removeLast() }   // O(1) each
+        while let c = s.first, c == " " || c == "\t" || c == "\n" || c == "\r\n" { s.removeFirst() }
+        while let c = s.last, c == " " || c == "\t" || c == "\r" || c == "\n" || c == "\r\n" { s.removeLast() }   // O(1) each
         return String(s)
     }
 }

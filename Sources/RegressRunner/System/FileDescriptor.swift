@@ -93,12 +93,6 @@ public struct FileDescriptor: Hashable, Sendable {
         return UInt64(info.st_size)
     }
 
-    public func status() throws -> stat {
-        var info = stat()
-        try retryingOnInterrupt { fstat(rawValue, &info) }
-        return info
-    }
-
     /// BLKGETSIZE64 on a block device.
     public func blockDeviceSize() throws -> UInt64 {
         var size: UInt64 = 0
