@@ -11,3 +11,41 @@ const int regress_o_direct = O_DIRECT;
 #include <sys/prctl.h>
 #include <signal.h>
 int regress_die_with_parent(void) { return prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0); }
+#include <sys/uio.h>
+#include <string.h>
+
+/// The same buffer `count` times: xfs_io's -V N writes N copies of its one pattern buffer.
+static int fill_iovecs(struct iovec *iov, const void *buffer, size_t length, int count, size_t last_length) {
+    if (count < 1 || count > 1024) { errno = EINVAL; return -1; }
+    for (int i = 0; i < count; i++) { iov[i].iov_base = (void *)buffer; iov[i].iov_len = i == count - 1 ? last_length : length; }
+    return 0;
+}
+
+ssize_t regress_pwritev2(int fd, const void *buffer, size_t length, int count, size_t last_length, int64_t offset, int flags) {
+    struct iovec iov[1024];
+    if (fill_iovecs(iov, buffer, length, count, last_length) < 0) return -1;
+    return pwritev2(fd, iov, count, offset, flags);
+}
+
+ssize_t regress_preadv2(int fd, void *buffer, size_t length, int count, size_t last_length, int64_t offset, int flags) {
+    struct iovec iov[1024];
+    if (fill_iovecs(iov, buffer, length, count, last_length) < 0) return -1;
+    return preadv2(fd, iov, count, offset, flags);
+}
+
+int64_t regress_seek_data(int fd, int64_t offset) { return lseek(fd, offset, SEEK_DATA); }
+int64_t regress_seek_hole(int fd, int64_t offset) { return lseek(fd, offset, SEEK_HOLE); }
+
+int regress_dedupe_range(int src_fd, uint64_t src_offset, uint64_t length, int dst_fd, uint64_t dst_offset,
+                         int32_t *status, uint64_t *bytes_deduped) {
+    struct { struct file_dedupe_range range; struct file_dedupe_range_info info; } arg;
+    memset(&arg, 0, sizeof arg);
+    arg.range.src_offset = src_offset;
+    arg.range.src_length = length;
+    arg.range.dest_count = 1;
+    arg.info.dest_fd = dst_fd;
+    arg.info.dest_offset = dst_offset;
+    int rc = ioctl(src_fd, FIDEDUPERANGE, &arg);
+    if (rc == 0) { *status = arg.info.status; *bytes_deduped = arg.info.bytes_deduped; }
+    return rc;
+}

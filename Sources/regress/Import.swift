@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import RegressRunner
+import RegressCore
 
 struct Import: ParsableCommand {
     static let configuration = CommandConfiguration(

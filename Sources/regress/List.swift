@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import RegressRunner
+import RegressCore
 
 struct List: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "List the tests of tests.d with their summaries.")
@@ -19,8 +20,10 @@ struct List: ParsableCommand {
             let cases = selectedCases.filter { $0.test.name == test.name }
             var places = [cases.filter { $0.skipReason == nil }.map(\.filesystem.rawValue).joined(separator: ",")]
             places += cases.compactMap { testCase in testCase.skipReason.map { "skip on \(testCase.filesystem.rawValue): \($0)" } }
+            // What its steps need under the filesystem, from the first step that needs it: `needs power-cut at line 14`.
+            let needs = test.requirements.map { "needs \($0.0.rawValue) from line \($0.1.location.line)" }
             out += test.name.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + test.summary
-                + "  [" + places.filter { !$0.isEmpty }.joined(separator: "; ") + "]\n"
+                + "  [" + (places + needs).filter { !$0.isEmpty }.joined(separator: "; ") + "]\n"
         }
         FileHandle.standardOutput.write(out.data(using: .utf8)!)
     }

@@ -1,5 +1,6 @@
 import Foundation
 import RegressRunner
+import RegressCore
 
 /// The live view: on a terminal, one line rewritten in place (test i of N, name, filesystem, elapsed);
 /// elsewhere (CI logs), one plain line a finished test. Always on standard error, never in the report.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import RegressRunner
+import RegressCore
 
 @main
 struct Regress: ParsableCommand {
@@ -85,3 +86,11 @@ func loadTests(_ library: TestLibrary, names: [String]) -> [TestDefinition] {
         fail("\(error)")
     }
 }
+
+/// A whole small text file the user named (a known-issues or exclude list), or a one-line error and exit 2.
+func readTextFile(_ path: String) -> String {
+    guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { fail("\(path): cannot read it (no such file, or not UTF-8 text)") }
+    return text
+}
+
+extension PowerCutBackend: ExpressibleByArgument {}

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import RegressRunner
+import RegressCore
 
 struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -63,6 +64,9 @@ struct Run: ParsableCommand {
     @Flag(help: "Keep the image of every failed test in <workdir>/kept for a post-mortem (mount it with -o loop).")
     var keepFailed = false
 
+    @Option(name: .customLong("power-cut-backend"), help: ArgumentHelp("Cut power with this backend: emulated, log-writes or flakey (default: the most faithful one this machine offers).", valueName: "backend"))
+    var powerCutBackend: PowerCutBackend?
+
     @Flag(name: .shortAndLong, help: "No progress lines on standard error.")
     var quiet = false
 
@@ -90,14 +94,14 @@ struct Run: ParsableCommand {
             do { try ScratchDevice.check(scratchDevice, force: force) } catch { fail("\(error)") }
         }
         let library = location.library()
-        var cases = filter.cases(from: loadTests(library, names: tests), scratchDevice: scratchDevice)
+        var cases = filter.cases(from: loadTests(library, names: tests))
         if let seed = randomSeed {
             cases = SeededOrder.shuffle(cases, seed: seed)
             if !quiet { printError("random order, seed \(seed) (repeat with --random=\(seed))") }
         }
         cases = Array(repeating: cases, count: iterations).flatMap { $0 }
         let known = knownIssues.map { path in
-            do { return try KnownIssues(path: path) } catch { fail("\(error)") }
+            do { return try KnownIssues(text: readTextFile(path), path: path) } catch { fail("\(error)") }
         } ?? KnownIssues()
 
         if dryRun {
@@ -115,10 +119,12 @@ struct Run: ParsableCommand {
         var options = Suite.Options()
         options.jobs = jobs
         options.defaultTimeout = timeout
-        options.execution.workDirectory = workDirectory
-        options.execution.alwaysEmulate = alwaysEmulate
-        options.execution.scratchDevice = scratchDevice
-        options.execution.keepFailedImages = keepFailed
+        options.caseOptions.workDirectory = workDirectory
+        options.caseOptions.alwaysEmulate = alwaysEmulate
+        options.caseOptions.scratchDevice = scratchDevice
+        options.caseOptions.keepFailedImages = keepFailed
+        options.caseOptions.powerCutBackend = powerCutBackend
+        options.knownIssues = known
         // Beside tests.d (the checkout's results/, as fstests keeps results/ in its tree), wherever regress runs from.
         let resultsRoot = resultsDirectory ?? (library.directory as NSString).deletingLastPathComponent + "/results"
         let store: ResultsStore
@@ -135,7 +141,7 @@ struct Run: ParsableCommand {
         installSignalHandlers()
         let progress = Progress(enabled: !quiet)
         let started = Date()
-        let results = Suite(options: options).run(cases, onEvent: progress.show).map(known.apply)
+        let results = Suite(options: options).run(cases, onEvent: progress.show)
         progress.finish()
         store.recordTimes(results)
         if !quiet { results.compactMap(store.slowdown).forEach { printError("slower than before: " + $0) } }
@@ -196,7 +202,7 @@ struct SelectionOptions: ParsableArguments {
         selection.groups = groups
         selection.excludedGroups = excludedGroups
         if let excludeFile {
-            do { selection.excludedTests = try Selection.readExcludeList(excludeFile) } catch { fail("\(error)") }
+            selection.excludedTests = Selection.parseExcludeList(readTextFile(excludeFile))
         }
         if let shard {
             let parts = shard.split(separator: "/").compactMap { Int($0) }
@@ -206,12 +212,11 @@ struct SelectionOptions: ParsableArguments {
     }
 
     /// The selected tests, expanded to one case per filesystem, in name order.
-    func cases(from tests: [TestDefinition], scratchDevice: String? = nil) -> [TestCase] {
+    func cases(from tests: [TestDefinition]) -> [TestCase] {
         var planner = Planner()
         if let filesystems {
             planner.filesystems = filesystems.split(separator: ",").compactMap { FilesystemKind(rawValue: String($0)) }
         }
-        planner.scratchDevice = scratchDevice
         let selection = self.selection
         return selection.filter(planner.plan(tests.filter(selection.includes)))
     }

@@ -1,29 +1,19 @@
 import ArgumentParser
 import Foundation
 import RegressRunner
+import RegressCore
 
 /// The child side of `regress run`: one test case in this process; the result goes to a JSON file.
 /// Not for people: `run` starts it, one process per case, and cleans up after it.
 struct RunCase: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "__run-case", shouldDisplay: false)
 
-    @Argument var testPath: String
-    @Option var fs: String
-    @Option var workdir: String
-    @Option var result: String
-    @Flag var alwaysEmulate = false
-    @Option var scratchDev: String?
-    @Flag var keepFailed = false
+    @Argument(help: "The parent's CaseRequest, as JSON.") var request: String
+    @Argument(help: "Where to write the TestResult, as JSON.") var result: String
 
     func run() throws {
-        guard let filesystem = FilesystemKind(rawValue: fs) else { fail("unknown filesystem \(fs)") }
-        var options = TestExecution.Options()
-        options.workDirectory = workdir
-        options.alwaysEmulate = alwaysEmulate
-        options.scratchDevice = scratchDev
-        options.keepFailedImages = keepFailed
         do {
-            try Suite.runCase(testPath: testPath, filesystem: filesystem, options: options, resultPath: result)
+            try Suite.runCase(requestPath: request, resultPath: result)
         } catch {
             fail("\(error)")
         }

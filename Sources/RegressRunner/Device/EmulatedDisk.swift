@@ -4,6 +4,7 @@ import Glibc
 #if canImport(CEmulatedDisk)
 import CEmulatedDisk
 #endif
+import RegressCore
 
 /// A disk regress serves itself, so that it sees every write and flush the loop device sends down.
 ///

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import CLibMount
+import RegressCore
 
 /// A loop device regress attached itself, through /dev/loop-control and LOOP_CONFIGURE (no losetup).
 /// regress keeps its descriptor open for the device's whole life: with LO_FLAGS_AUTOCLEAR the kernel

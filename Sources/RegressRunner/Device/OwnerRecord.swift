@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import RegressCore
 
 /// Who made a work directory: a process id and its start time (so a recycled pid is not taken for the owner).
 /// Each directory regress makes for a test holds one, as the file `owner`; clean-up trusts nothing else.

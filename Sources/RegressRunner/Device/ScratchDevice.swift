@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import CLibMount
+import RegressCore
 
 /// An existing block device the user named (`--scratch-dev`, fstests' SCRATCH_DEV), checked before
 /// anything touches it. regress refuses a device that is mounted or has a mounted partition, that something

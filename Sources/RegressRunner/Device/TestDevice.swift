@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import RegressCore
 
 /// The block device one test runs on: normally a loop device over a fresh sparse image, optionally with the
 /// emulated disk between them; or the scratch device the user named. Each test gets a fresh work area and

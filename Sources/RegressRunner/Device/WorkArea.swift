@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import RegressCore
 
 /// A test's private directory in the work directory (mode 0700, from mkdtemp): its image, its mount points
 /// and its owner record live here, so no other user can swap a file under us, and clean-up finds

@@ -1,4 +1,5 @@
 import CLibMount
+import RegressCore
 
 /// Probing a device's signatures with libblkid, as wipefs(8) and mount(8) do.
 public enum Blkid {

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import CLibMount
+import RegressCore
 
 /// Mounting and unmounting through libmount, as mount(8) does, so that option strings mean what they
 /// mean to mount(8) (`nospace_cache`, `-o ro`…) and libmount's error text reaches the report.

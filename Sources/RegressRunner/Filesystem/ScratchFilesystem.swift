@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import RegressCore
 
 /// The filesystem a test runs on: made with mkfs on the test's device, mounted beneath the test's
 /// private directory. Problems here are errors of the environment, never failures of the test.

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import CLibMount
+import RegressCore
 
 /// Finds and removes what a regress process left behind: mounts, loop devices, FUSE mounts and images.
 ///

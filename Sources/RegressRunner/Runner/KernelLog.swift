@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Foundation
+import RegressCore
 
 /// The kernel log since a cursor: opened at the start of a test at the log's end, read at its end.
 /// Lines that show the kernel found a bug of its own turn the verdict, even when every check of the test passed.
@@ -79,10 +80,4 @@ public final class KernelLog {
 
     /// /dev/kmsg escapes non-printable bytes as \xNN; keep them escaped except the common ones.
     private func unescape(_ text: String) -> String { text.replacingOccurrences(of: "\\x09", with: " ") }
-}
-
-func formatSeconds(_ seconds: Double) -> String {
-    let millis = Int((seconds * 1000).rounded())
-    let fraction = millis % 1000
-    return "\(millis / 1000)." + String(repeating: "0", count: 3 - String(fraction).count) + String(fraction)
 }

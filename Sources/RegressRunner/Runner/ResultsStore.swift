@@ -1,4 +1,5 @@
 import Foundation
+import RegressCore
 
 /// The results directory of a run, as fstests keeps results/: `results/<timestamp>/<test>.<fs>/` holds the
 /// step log, the kernel log, the fsck output and the verdict; `results/latest` points at the newest run;

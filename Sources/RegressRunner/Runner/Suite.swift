@@ -3,11 +3,16 @@ import Glibc
 #endif
 import CLibMount
 import Foundation
+import RegressCore
 
 /// Runs test cases, each in a child process of its own (`regress __run-case`), up to `jobs` at once, each
 /// with a timeout. A child that hangs is killed with its process group; what it left (mount, loop device,
 /// FUSE mount, image) is found from its owner record and removed before the next test starts. Nothing of
 /// one test is visible to the next: every case gets a fresh image and loop device.
+///
+/// The boundary with a child is typed: the parent writes a `CaseRequest` (the parsed test, its filesystem,
+/// the options) as JSON, the child writes back its `TestResult`. The parent adds its own evidence (timeout,
+/// interrupt, clean-up, known issue), and only then is the result final: it is saved once, and reported.
 public final class Suite {
     public struct Options: Sendable {
         public var jobs = 1
@@ -16,7 +21,8 @@ public final class Suite {
         public var timeoutOverride: Int?
         /// The regress binary that runs a case (normally the one running now).
         public var executable = "/proc/self/exe"
-        public var execution = TestExecution.Options()
+        public var caseOptions = CaseOptions()
+        public var knownIssues = KnownIssues()
         public var results: ResultsStore?
         public init() {}
     }
@@ -40,7 +46,6 @@ public final class Suite {
         let deadline: Double
         let resultPath: String
         let outputPath: String
-        let directory: String
     }
 
     /// Runs `cases` in the given order (the caller orders them) and returns results in that same order.
@@ -53,22 +58,24 @@ public final class Suite {
         try? FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: scratch) }
 
+        func finished(_ result: TestResult, _ index: Int) {
+            let final = conclude(result)
+            results[index] = final
+            onEvent(.finished(final, index: index, total: total))
+        }
+
         while !pending.isEmpty || !running.isEmpty {
-            if Suite.interruptedBySignal != 0 {
+            let signal = Suite.interruptedBySignal
+            if signal != 0 {
                 for job in running {
                     job.child.killGroup()
-                    Cleanup(workDirectory: job.directory).abortEmulatedDisks(ownedBy: job.child.pid)
-                    var result = finish(job, status: waitForEnd(job.child, seconds: 10))
-                    result.verdict = .error
-                    result.reasons.insert("interrupted by signal \(Suite.interruptedBySignal)", at: 0)
-                    results[job.index] = result
-                    onEvent(.finished(result, index: job.index, total: total))
+                    cleanup.abortEmulatedDisks(ownedBy: job.child.pid)
+                    finished(collect(job, status: waitForEnd(job.child, seconds: 10), adding: [.interrupted(signal: signal)]), job.index)
                 }
                 running = []
                 for index in pending {
-                    var result = TestResult(test: cases[index].test.name, filesystem: cases[index].filesystem, verdict: .skip)
-                    result.reasons = ["not run: interrupted by signal \(Suite.interruptedBySignal)"]
-                    results[index] = result
+                    results[index] = conclude(TestResult(test: cases[index].test.name, filesystem: cases[index].filesystem,
+                                                         evidence: [.notRun(signal: signal)]))
                 }
                 pending = []
                 break
@@ -79,18 +86,14 @@ public final class Suite {
                 let testCase = cases[index]
                 onEvent(.started(testCase, index: index, total: total))
                 if testCase.skipReason != nil {
-                    let result = TestExecution(testCase, options: options.execution).run()
-                    results[index] = result
-                    onEvent(.finished(result, index: index, total: total))
+                    finished(CaseRunner(testCase, options: options.caseOptions).run(), index)
                     continue
                 }
                 do {
                     running.append(try start(testCase, index: index, scratch: scratch))
                 } catch {
-                    var result = TestResult(test: testCase.test.name, filesystem: testCase.filesystem, verdict: .error)
-                    result.reasons = ["cannot start the test's process: \(error)"]
-                    results[index] = result
-                    onEvent(.finished(result, index: index, total: total))
+                    finished(TestResult(test: testCase.test.name, filesystem: testCase.filesystem,
+                                        evidence: [.environment("cannot start the test's process: \(error)")]), index)
                 }
             }
             // A short poll: a finished test's slot is refilled within 2 ms (quick tests take 50 ms), at the
@@ -99,46 +102,35 @@ public final class Suite {
             let now = monotonicSeconds()
             running.removeAll { job in
                 let status = job.child.poll()
-                var result: TestResult
                 if status != .running {
-                    result = finish(job, status: status)
-                } else if now > job.deadline {
-                    job.child.killGroup()
-                    Cleanup(workDirectory: job.directory).abortEmulatedDisks(ownedBy: job.child.pid)
-                    let end = waitForEnd(job.child, seconds: 10)
-                    result = finish(job, status: end)
-                    result.verdict = .fail
-                    result.reasons.removeAll { $0.hasPrefix("the test's process") }
-                    let limit = Int(job.deadline - job.started)
-                    if end == .running {
-                        result.reasons.insert("timeout after \(limit)s; the test's process is stuck in the kernel (state \(OwnerRecord.state(of: job.child.pid).map(String.init) ?? "?")) and could not be ended; its device is left for `regress cleanup`", at: 0)
-                    } else {
-                        result.reasons.insert("timeout after \(limit)s: killed", at: 0)
-                    }
-                } else {
-                    return false
+                    finished(collect(job, status: status), job.index)
+                    return true
                 }
-                results[job.index] = result
-                onEvent(.finished(result, index: job.index, total: total))
+                guard now > job.deadline else { return false }
+                job.child.killGroup()
+                cleanup.abortEmulatedDisks(ownedBy: job.child.pid)
+                let end = waitForEnd(job.child, seconds: 10)
+                let stuck = end == .running ? (OwnerRecord.state(of: job.child.pid).map(String.init) ?? "?") : nil
+                finished(collect(job, status: end, adding: [.timedOut(seconds: Int(job.deadline - job.started), stuckInKernel: stuck)]), job.index)
                 return true
             }
         }
         return results.map { $0! }
     }
 
+    private var cleanup: Cleanup { Cleanup(workDirectory: options.caseOptions.workDirectory) }
+
     private func start(_ testCase: TestCase, index: Int, scratch: String) throws -> Running {
+        let requestPath = "\(scratch)/\(index).request.json"
         let resultPath = "\(scratch)/\(index).json"
         let outputPath = "\(scratch)/\(index).out"
-        var arguments = ["__run-case", testCase.test.path, "--fs", testCase.filesystem.rawValue,
-                         "--workdir", options.execution.workDirectory, "--result", resultPath]
-        if options.execution.alwaysEmulate { arguments.append("--always-emulate") }
-        if let device = options.execution.scratchDevice { arguments += ["--scratch-dev", device] }
-        if options.execution.keepFailedImages { arguments.append("--keep-failed") }
-        let child = try ChildProcess.start(options.executable, arguments, outputPath: outputPath)
+        try JSONEncoder().encode(CaseRequest(testCase: testCase, options: options.caseOptions))
+            .write(to: URL(fileURLWithPath: requestPath))
+        let child = try ChildProcess.start(options.executable, ["__run-case", requestPath, resultPath], outputPath: outputPath)
         let timeout = options.timeoutOverride ?? testCase.test.timeoutSeconds ?? options.defaultTimeout
         let now = monotonicSeconds()
         return Running(testCase: testCase, index: index, child: child, started: now, deadline: now + Double(timeout),
-                       resultPath: resultPath, outputPath: outputPath, directory: options.execution.workDirectory)
+                       resultPath: resultPath, outputPath: outputPath)
     }
 
     /// Waits up to `seconds` for a killed child to be reaped. A child in uninterruptible sleep may never end.
@@ -152,50 +144,49 @@ public final class Suite {
         return .running
     }
 
-    /// Reads the child's result (or makes one if it died without writing it), then removes whatever the
-    /// child left behind, which is normally nothing.
-    private func finish(_ job: Running, status: ChildProcess.Status) -> TestResult {
+    /// The child's result (or one saying how it ended without one), with the parent's evidence added, after
+    /// removing whatever the child left behind, which is normally nothing.
+    private func collect(_ job: Running, status: ChildProcess.Status, adding evidence: [Evidence] = []) -> TestResult {
         var result: TestResult
         if let data = FileManager.default.contents(atPath: job.resultPath),
            let decoded = try? JSONDecoder().decode(TestResult.self, from: data) {
             result = decoded
         } else {
-            result = TestResult(test: job.testCase.test.name, filesystem: job.testCase.filesystem, verdict: .error)
+            result = TestResult(test: job.testCase.test.name, filesystem: job.testCase.filesystem)
             result.summary = job.testCase.test.summary
             switch status {
-            case .exited(let code): result.reasons = ["the test's process exited \(code) without a result"]
-            case .signaled(let signal): result.reasons = ["the test's process was killed by signal \(signal)"]
-            case .running: result.reasons = ["the test's process did not end"]
+            case .exited(let code): result.evidence.append(.processEnded(.exited(code)))
+            case .signaled(let signal): result.evidence.append(.processEnded(.signaled(signal)))
+            case .running: result.evidence.append(.processEnded(.stillRunning))
             }
             result.seconds = monotonicSeconds() - job.started
         }
-        if let output = try? String(contentsOfFile: job.outputPath, encoding: .utf8),
-           !output.isEmpty {
+        result.evidence += evidence
+        if let output = try? String(contentsOfFile: job.outputPath, encoding: .utf8), !output.isEmpty {
             result.log.append("output of the test's process:")
             result.log += output.split(separator: "\n").map { "  " + $0 }
         }
         if status != .running {
-            let leftovers = Cleanup(workDirectory: job.directory).reclaim(
-                Cleanup(workDirectory: job.directory).abandonedDirectories(ownedBy: job.child.pid))
+            let leftovers = cleanup.reclaim(cleanup.abandonedDirectories(ownedBy: job.child.pid))
             if leftovers.total > 0 { result.log.append("clean-up after the test's process: \(leftovers.summary)") }
-            if !leftovers.problems.isEmpty && result.verdict == .pass {
-                result.verdict = .error
-                result.reasons.append("clean-up failed: " + leftovers.problems.joined(separator: "; "))
-            }
+            if !leftovers.problems.isEmpty { result.evidence.append(.cleanupFailed(leftovers.problems)) }
         }
-        if let store = options.results { result = store.save(result) }
         return result
     }
 
-    /// The child side: run one case in this process and write its result where the parent reads it.
-    public static func runCase(testPath: String, filesystem: FilesystemKind, options: TestExecution.Options,
-                               resultPath: String) throws {
+    /// The last evidence (a known issue), then the result is final: saved once, then reported.
+    private func conclude(_ result: TestResult) -> TestResult {
+        var result = result
+        if let known = options.knownIssues.evidence(for: result) { result.evidence.append(known) }
+        return options.results?.save(result) ?? result
+    }
+
+    /// The child side: run the requested case in this process and write its result where the parent reads it.
+    public static func runCase(requestPath: String, resultPath: String) throws {
         _ = regress_die_with_parent()
-        let library = TestLibrary(directory: (testPath as NSString).deletingLastPathComponent)
-        let test = try library.load(testPath)
-        let testCase = TestCase(test: test, filesystem: filesystem, skipReason: Planner.skipReason(test, filesystem))
-        let result = TestExecution(testCase, options: options).run()
-        let data = try JSONEncoder().encode(result)
-        try data.write(to: URL(fileURLWithPath: resultPath))
+        let data = try Data(contentsOf: URL(fileURLWithPath: requestPath))
+        let request = try JSONDecoder().decode(CaseRequest.self, from: data)
+        let result = CaseRunner(request.testCase, options: request.options).run()
+        try JSONEncoder().encode(result).write(to: URL(fileURLWithPath: resultPath))
     }
 }

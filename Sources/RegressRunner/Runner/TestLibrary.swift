@@ -1,4 +1,5 @@
 import Foundation
+import RegressCore
 
 /// The tests of a tests.d directory: one file a test, named after the test, no extension.
 /// Files ending in .md and hidden files are documentation and editor droppings, not tests.

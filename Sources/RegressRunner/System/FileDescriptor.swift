@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import CLibMount
+import RegressCore
 
 /// A thin typed wrapper over an open file descriptor, in the shape of swift-system's `FileDescriptor`:
 /// every call is one syscall, EINTR is retried, failures are thrown as `Errno`.
@@ -21,6 +22,7 @@ public struct FileDescriptor: Hashable, Sendable {
         public static let truncate = OpenFlags(rawValue: O_TRUNC)
         public static let direct = OpenFlags(rawValue: regress_o_direct)
         public static let dataSync = OpenFlags(rawValue: O_DSYNC)
+        public static let sync = OpenFlags(rawValue: O_SYNC)
         public static let directory = OpenFlags(rawValue: O_DIRECTORY)
         public static let noFollow = OpenFlags(rawValue: O_NOFOLLOW)
         public static let nonBlocking = OpenFlags(rawValue: O_NONBLOCK)
@@ -58,6 +60,16 @@ public struct FileDescriptor: Hashable, Sendable {
         try retryingOnInterrupt { pread(rawValue, buffer.baseAddress, buffer.count, off_t(offset)) }
     }
 
+    /// pwritev2(2) of `count` copies of `buffer` (the last one trimmed to `lastLength`) with RWF_* flags.
+    public func write(_ buffer: UnsafeRawBufferPointer, copies count: Int, lastLength: Int, at offset: UInt64, flags: Int32) throws -> Int {
+        try retryingOnInterrupt { regress_pwritev2(rawValue, buffer.baseAddress, buffer.count, Int32(count), lastLength, Int64(offset), flags) }
+    }
+
+    /// preadv2(2) into `count` views of one buffer, as xfs_io's `pread -V`.
+    public func read(into buffer: UnsafeMutableRawBufferPointer, copies count: Int, lastLength: Int, at offset: UInt64) throws -> Int {
+        try retryingOnInterrupt { regress_preadv2(rawValue, buffer.baseAddress, buffer.count, Int32(count), lastLength, Int64(offset), 0) }
+    }
+
     public func fsync() throws { try retryingOnInterrupt { Glibc.fsync(rawValue) } }
     public func fdatasync() throws { try retryingOnInterrupt { Glibc.fdatasync(rawValue) } }
     public func syncfs() throws { try retryingOnInterrupt { regress_syncfs(rawValue) } }
@@ -91,6 +103,18 @@ public struct FileDescriptor: Hashable, Sendable {
         var info = stat()
         try retryingOnInterrupt { fstat(rawValue, &info) }
         return UInt64(info.st_size)
+    }
+
+    /// The next data range at or after `offset` (lseek SEEK_DATA, then SEEK_HOLE); nil when none follows.
+    /// A filesystem without SEEK_DATA support reports the whole file as data, which is still correct.
+    public func nextData(from offset: UInt64) throws -> Range<UInt64>? {
+        let start = regress_seek_data(rawValue, Int64(offset))
+        if start < 0 {
+            if Errno.current == .ENXIO { return nil }
+            throw Errno.current
+        }
+        let end = try retryingOnInterrupt { regress_seek_hole(rawValue, start) }
+        return UInt64(start)..<UInt64(end)
     }
 
     /// BLKGETSIZE64 on a block device.
@@ -151,3 +175,5 @@ public enum FileSystemCalls {
         fd.close()
     }
 }
+
+extension FileDescriptor: ReadableFile {}

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import CLibMount
+import RegressCore
 
 /// Runs an external program (mkfs, fsck: the only programs regress runs) with posix_spawn.
 /// Its stdout and stderr go to a log the caller owns, never to regress's own output, so nothing a

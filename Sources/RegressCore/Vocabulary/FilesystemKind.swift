@@ -1,5 +1,6 @@
 /// What regress knows of each filesystem it can test: how to make it, how to check it, and what it can do.
-/// Everything filesystem-specific lives here, so the runner never asks "is this btrfs?".
+/// Everything filesystem-specific lives here, so the runner never asks "is this btrfs?". What the machine
+/// offers (kernel support, installed tools) is probed in RegressRunner's FilesystemSupport.
 public enum FilesystemKind: String, CaseIterable, Codable, Sendable, Comparable {
     case btrfs, xfs, ext4
 
@@ -31,15 +32,17 @@ public enum FilesystemKind: String, CaseIterable, Codable, Sendable, Comparable 
 
     /// The mkfs command line. `mountOptions` matter for btrfs: `nospace_cache` cannot mount a filesystem made
     /// with the free-space-tree, which current btrfs-progs turn on by default.
-    public func mkfsCommand(device: String, options: [String], mountOptions: String) -> [String] {
+    /// `disableFreeSpaceTree` is the mkfs.btrfs option that turns the free-space-tree off (`-O` or `-R`,
+    /// which depends on the installed btrfs-progs; RegressRunner asks the tool).
+    public func mkfsCommand(device: String, options: [String], mountOptions: String, disableFreeSpaceTree: String?) -> [String] {
         var command: [String]
         switch self {
         // -K / -E nodiscard: discarding a sparse image is slow and proves nothing.
         case .btrfs:
             command = ["mkfs.btrfs", "-f", "-K"]
             let wantsNoFreeSpaceTree = mountOptions.split(separator: ",").contains { $0 == "nospace_cache" || $0 == "space_cache=v1" || $0 == "space_cache" }
-            if wantsNoFreeSpaceTree, let flag = BtrfsProgs.disableFreeSpaceTreeFlag {
-                command += [flag.option, "^free-space-tree"]
+            if wantsNoFreeSpaceTree, let flag = disableFreeSpaceTree {
+                command += [flag, "^free-space-tree"]
             }
         case .xfs: command = ["mkfs.xfs", "-f", "-K"]
         case .ext4: command = ["mkfs.ext4", "-F", "-q", "-E", "nodiscard"]
@@ -64,49 +67,4 @@ public enum FilesystemKind: String, CaseIterable, Codable, Sendable, Comparable 
         case .ext4: return "e2fsprogs"
         }
     }
-
-    /// Whether the running kernel knows this filesystem (built in, loaded, or as a module mount would load).
-    /// Asked once per process: `regress list` plans every test on every filesystem.
-    public var kernelSupports: Bool { FilesystemKind.kernelSupport[self] ?? false }
-
-    private static let kernelSupport: [FilesystemKind: Bool] = {
-        let known = readSmallFile("/proc/filesystems").map { text in
-            Set(text.split(separator: "\n").compactMap { $0.split(separator: "\t").last.map(String.init) })
-        } ?? []
-        return Dictionary(uniqueKeysWithValues: allCases.map { fs in
-            (fs, known.contains(fs.rawValue) || FileSystemCalls.moduleExists(fs.rawValue))
-        })
-    }()
 }
-
-/// Facts about the installed btrfs-progs, probed once by asking the tool itself.
-enum BtrfsProgs {
-    struct Flag { let option: String }
-
-    /// btrfs-progs up to 6.2 list free-space-tree as a runtime feature (`-R`); later ones as a filesystem
-    /// feature (`-O`). Ask `-O list-all` first, then `-R list-all`.
-    static let disableFreeSpaceTreeFlag: Flag? = {
-        for option in ["-O", "-R"] {
-            if let outcome = try? Subprocess.run(["mkfs.btrfs", option, "list-all"]),
-               outcome.output.split(separator: "\n").contains(where: { $0.hasPrefix("free-space-tree") }) {
-                return Flag(option: option)
-            }
-        }
-        return nil
-    }()
-}
-
-extension FileSystemCalls {
-    /// Whether a module for `name` exists for the running kernel (so mount would load it).
-    static func moduleExists(_ name: String) -> Bool {
-        var uts = utsname()
-        uname(&uts)
-        let release = withUnsafeBytes(of: uts.release) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
-        guard let text = readSmallFile("/lib/modules/\(release)/modules.dep") else { return false }
-        return text.contains("/\(name).ko")
-    }
-}
-
-#if canImport(Glibc)
-import Glibc
-#endif

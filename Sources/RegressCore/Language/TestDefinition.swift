@@ -1,5 +1,5 @@
 /// A test as its file in tests.d describes it: metadata, then steps.
-public struct TestDefinition: Sendable {
+public struct TestDefinition: Codable, Sendable {
     public let name: String
     public let path: String
     public var summary = ""
@@ -20,6 +20,18 @@ public struct TestDefinition: Sendable {
 
     public var applicableFilesystems: [FilesystemKind] { filesystems.isEmpty ? FilesystemKind.allCases : filesystems }
 
-    /// Whether a run needs the emulated disk (power cuts, injected faults); others run on a plain loop device.
-    public var needsEmulatedDisk: Bool { steps.contains { $0.command.needsEmulatedDisk } }
+    /// What the test's steps need under the filesystem (a power-cut backend, the emulated disk), with the
+    /// first step that needs each: `regress list` shows it, and a run without it stops there.
+    public var requirements: [(CommandSpec.Requirement, Step)] {
+        var seen: Set<CommandSpec.Requirement> = []
+        return steps.compactMap { step in
+            guard let requirement = step.spec.requirement, seen.insert(requirement).inserted else { return nil }
+            return (requirement, step)
+        }
+    }
+
+    /// Whether a run needs the emulated disk (injected faults); others run on a plain loop device, or on
+    /// whichever power-cut backend the kernel offers.
+    public var needsEmulatedDisk: Bool { requirements.contains { $0.0 == .emulatedDisk } }
+    public var needsPowerCut: Bool { !requirements.isEmpty }
 }

@@ -11,12 +11,9 @@ public struct Selection: Sendable {
     public var shard: (index: Int, count: Int)?
     public init() {}
 
-    /// Reads an exclude list: one test name (or test.fs) a line, `#` comments.
-    public static func readExcludeList(_ path: String) throws -> Set<String> {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-            throw TestLibrary.LoadError.unreadable(path, "no such file")
-        }
-        return Set(text.split(separator: "\n").compactMap { line in
+    /// An exclude list's text: one test name (or test.fs) a line, `#` comments.
+    public static func parseExcludeList(_ text: String) -> Set<String> {
+        Set(text.split(separator: "\n").compactMap { line in
             let word = line.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false)[0]
                 .trimmingCharacters(in: .whitespaces)
             return word.isEmpty ? nil : word
@@ -71,10 +68,8 @@ public struct KnownIssues: Sendable {
     var reasons: [String: String] = [:]
     public init() {}
 
-    public init(path: String) throws {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-            throw TestLibrary.LoadError.unreadable(path, "no such file")
-        }
+    /// Parses the file's `text`; `path` names it in diagnostics.
+    public init(text: String, path: String) throws {
         for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let content = line.trimmingCharacters(in: .whitespaces)
             if content.isEmpty || content.hasPrefix("#") { continue }
@@ -86,12 +81,8 @@ public struct KnownIssues: Sendable {
         }
     }
 
-    /// Turns an expected failure into `xfail`, keeping its reasons after the known issue's.
-    public func apply(_ result: TestResult) -> TestResult {
-        guard result.verdict == .fail, let reason = reasons[result.id] ?? reasons[result.test] else { return result }
-        var result = result
-        result.verdict = .xfail
-        result.reasons.insert("known issue: \(reason)", at: 0)
-        return result
+    /// The known issue a case's failure would be, as evidence (the decision makes a failure with it xfail).
+    public func evidence(for result: TestResult) -> Evidence? {
+        (reasons[result.id] ?? reasons[result.test]).map { .knownIssue($0) }
     }
 }

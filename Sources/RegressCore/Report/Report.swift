@@ -70,3 +70,10 @@ func resultName(_ id: String) -> String {
     let name = String(id.map { allowed.contains($0) ? $0 : "_" })
     return name.isEmpty ? "unnamed" : name
 }
+
+/// `1.250`: seconds with milliseconds, as TAP, KTAP and JUnit print durations.
+public func formatSeconds(_ seconds: Double) -> String {
+    let millis = Int((seconds * 1000).rounded())
+    let fraction = millis % 1000
+    return "\(millis / 1000)." + String(repeating: "0", count: 3 - String(fraction).count) + String(fraction)
+}

@@ -2,8 +2,8 @@
 /// run reads as zero (a hole, a preallocated extent, a punched or zeroed range, the tail of a grown file).
 /// xfs_io's pwrite writes one repeated byte (`-S`), so a run per write describes any test exactly, and the
 /// map stays as small as the number of writes however large the file grows.
-public struct ExtentMap: Equatable, Sendable {
-    public struct Run: Equatable, Sendable {
+public struct ExtentMap: Equatable, Codable, Sendable {
+    public struct Run: Equatable, Codable, Sendable {
         public var start: UInt64
         public var end: UInt64
         public var byte: UInt8

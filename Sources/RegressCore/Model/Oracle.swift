@@ -66,6 +66,13 @@ public struct VerifyResult: Equatable, Codable, Sendable {
     public var allowedSizes: ClosedRange<UInt64>?
     /// Set when the file could not be read at all (EIO from a broken filesystem, say).
     public var readError: Errno?
+
+    public init(file: String, expectedSize: UInt64, foundSize: UInt64?, allowedSizes: ClosedRange<UInt64>? = nil) {
+        self.file = file
+        self.expectedSize = expectedSize
+        self.foundSize = foundSize
+        self.allowedSizes = allowedSizes
+    }
     public var passed: Bool {
         mismatches.isEmpty && unlistedMismatches == 0 && foundSize != nil && readError == nil && sizeAllowed
     }
@@ -76,8 +83,11 @@ public struct VerifyResult: Equatable, Codable, Sendable {
 }
 
 /// Compares a file, streamed in fixed-size chunks, with the model. Memory is one chunk however large the
-/// file: a 4 GiB file is read in 1 MiB pieces and never held whole.
-public struct Oracle {
+/// file: a 4 GiB file is read in 1 MiB pieces and never held whole. Holes are not read: the file's data
+/// ranges (SEEK_DATA/SEEK_HOLE) are streamed and the model alone is checked against the zeros in between,
+/// so the cost follows the data, not the size (a file truncated to 8 EiB costs what its data costs).
+/// A class that owns its buffers: it cannot be copied, and frees them when it goes.
+public final class Oracle {
     public static let chunkSize = 1 << 20
     public static let reportLimit = 64
     /// After a power cut, a block is the unit that is either old or new.
@@ -91,21 +101,24 @@ public struct Oracle {
         buffer = .allocate(byteCount: Oracle.chunkSize, alignment: 4096)
     }
 
-    public mutating func release() {
+    deinit {
         buffer.deallocate()
         patterns.values.forEach { $0.deallocate() }
-        patterns = [:]
     }
 
     /// Checks `fd` against `expected` exactly.
-    public mutating func verify(_ fd: FileDescriptor, file: String, against expected: ExtentMap) throws -> VerifyResult {
+    public func verify(_ fd: some ReadableFile, file: String, against expected: ExtentMap) throws -> VerifyResult {
         let size = try fd.size()
         var result = VerifyResult(file: file, expectedSize: expected.size, foundSize: size)
         var collector = MismatchCollector()
-        try stream(fd, length: max(size, expected.size)) { chunk, offset in
+        try stream(fd, size: size) { chunk, offset in
             let chunkRange = offset..<(offset + UInt64(chunk.count))
             expected.forEachPiece(in: chunkRange) { piece, byte in
                 compare(chunk, chunkStart: offset, piece: piece, byte: byte, into: &collector)
+            }
+        } hole: { hole in
+            expected.forEachPiece(in: hole) { piece, byte in
+                if byte != 0 { collector.add(offset: piece.lowerBound, length: UInt64(piece.count), expected: byte, found: .byte(0)) }
             }
         }
         if size < expected.size {
@@ -121,7 +134,7 @@ public struct Oracle {
 
     /// Checks `fd` after a power cut: each block must be `old`'s or `new`'s. Returns the result and what the
     /// file now holds, block by block, for the model to adopt (a bad block keeps `new`, so it is reported again).
-    public mutating func verifyAfterPowerCut(_ fd: FileDescriptor, file: String, old: ExtentMap?,
+    public func verifyAfterPowerCut(_ fd: some ReadableFile, file: String, old: ExtentMap?,
                                              new: ExtentMap) throws -> (VerifyResult, ExtentMap) {
         let old = old ?? ExtentMap()
         let size = try fd.size()
@@ -131,7 +144,7 @@ public struct Oracle {
         var found = ExtentMap()
         found.resize(to: size)
         let blockSize = Oracle.blockSize
-        try stream(fd, length: size) { chunk, offset in
+        try stream(fd, size: size) { chunk, offset in
             var blockStart = offset
             let chunkEnd = offset + UInt64(chunk.count)
             while blockStart < chunkEnd {
@@ -148,6 +161,19 @@ public struct Oracle {
                 }
                 blockStart = block.upperBound
             }
+        } hole: { hole in
+            // Zeros: a block is new's if new is zero there, else old's if old is, else a loss. Only blocks
+            // where either map holds data need a look; the rest is zero in both and in `found`.
+            for block in Oracle.blocks(in: hole, touching: [new, old]) {
+                if Oracle.isZero(new, block) {
+                    found.clone(from: new, range: block, to: block.lowerBound)
+                } else if !Oracle.isZero(old, block) {
+                    new.forEachPiece(in: block) { piece, byte in
+                        if byte != 0 { collector.add(offset: piece.lowerBound, length: UInt64(piece.count), expected: byte, found: .byte(0)) }
+                    }
+                    found.clone(from: new, range: block, to: block.lowerBound)
+                }
+            }
         }
         found.resize(to: size)
         let done = collector.finished
@@ -158,11 +184,34 @@ public struct Oracle {
 
     // MARK: internals
 
-    /// Reads `[0, length)` chunk by chunk; bytes past the file's end are not passed on.
-    private func stream(_ fd: FileDescriptor, length: UInt64, _ body: (UnsafeRawBufferPointer, UInt64) throws -> Void) throws {
+    /// Reads the file's data chunk by chunk and hands each hole, block-aligned, to `hole` unread. The
+    /// partial blocks at a hole's edges are read like data, so that `hole` sees whole blocks only.
+    private func stream(_ fd: some ReadableFile, size: UInt64, _ body: (UnsafeRawBufferPointer, UInt64) throws -> Void,
+                        hole: (Range<UInt64>) -> Void) throws {
         var offset: UInt64 = 0
-        while offset < length {
-            let want = Int(min(UInt64(buffer.count), length - offset))
+        while offset < size {
+            let data = try fd.nextData(from: offset)?.clamped(to: offset..<size)
+            let holeEnd = data.map { $0.isEmpty ? size : $0.lowerBound } ?? size
+            let alignedStart = Oracle.roundUp(offset), alignedEnd = holeEnd / Oracle.blockSize * Oracle.blockSize
+            if alignedStart < alignedEnd {
+                try read(fd, offset..<alignedStart, body)
+                hole(alignedStart..<alignedEnd)
+                offset = alignedEnd
+            }
+            guard let data, !data.isEmpty else {
+                try read(fd, offset..<size, body)   // the ragged end of a trailing hole
+                return
+            }
+            let end = min(Oracle.roundUp(data.upperBound), size)
+            try read(fd, offset..<end, body)
+            offset = end
+        }
+    }
+
+    private func read(_ fd: some ReadableFile, _ range: Range<UInt64>, _ body: (UnsafeRawBufferPointer, UInt64) throws -> Void) throws {
+        var offset = range.lowerBound
+        while offset < range.upperBound {
+            let want = Int(min(UInt64(buffer.count), range.upperBound - offset))
             let count = try fd.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<want]), at: offset)
             if count == 0 { break }
             try body(UnsafeRawBufferPointer(rebasing: buffer[0..<count]), offset)
@@ -170,9 +219,30 @@ public struct Oracle {
         }
     }
 
+    static func roundUp(_ offset: UInt64) -> UInt64 { (offset + blockSize - 1) / blockSize * blockSize }
+
+    /// The blocks of `range` (block-aligned) that hold data in any of `maps`.
+    static func blocks(in range: Range<UInt64>, touching maps: [ExtentMap]) -> [Range<UInt64>] {
+        var starts = Set<UInt64>()
+        for map in maps {
+            map.forEachPiece(in: range) { piece, byte in
+                guard byte != 0 else { return }
+                var block = piece.lowerBound / blockSize * blockSize
+                while block < piece.upperBound { starts.insert(block); block += blockSize }
+            }
+        }
+        return starts.sorted().map { $0..<min($0 + blockSize, range.upperBound) }
+    }
+
+    static func isZero(_ map: ExtentMap, _ block: Range<UInt64>) -> Bool {
+        var zero = true
+        map.forEachPiece(in: block) { _, byte in if byte != 0 { zero = false } }
+        return zero
+    }
+
     /// Whether the block (which lies within the chunk) holds exactly `map`'s bytes; blocks past `map`'s size
     /// must be zero (data the cut left beyond the old size is not data the file was ever given).
-    private mutating func matches(_ chunk: UnsafeRawBufferPointer, chunkStart: UInt64, _ block: Range<UInt64>,
+    private func matches(_ chunk: UnsafeRawBufferPointer, chunkStart: UInt64, _ block: Range<UInt64>,
                                   _ map: ExtentMap) -> Bool {
         var same = true
         map.forEachPiece(in: block) { piece, byte in
@@ -185,14 +255,14 @@ public struct Oracle {
         return same
     }
 
-    private mutating func equal(_ chunk: UnsafeRawBufferPointer, chunkStart: UInt64, _ piece: Range<UInt64>, _ byte: UInt8) -> Bool {
+    private func equal(_ chunk: UnsafeRawBufferPointer, chunkStart: UInt64, _ piece: Range<UInt64>, _ byte: UInt8) -> Bool {
         let start = Int(piece.lowerBound - chunkStart)
         let pattern = self.pattern(byte)
         return memcmp(chunk.baseAddress! + start, pattern.baseAddress!, piece.count) == 0
     }
 
     /// Compares the part of `piece` that lies in the chunk; records every mismatching byte run exactly.
-    private mutating func compare(_ chunk: UnsafeRawBufferPointer, chunkStart: UInt64, piece: Range<UInt64>, byte: UInt8,
+    private func compare(_ chunk: UnsafeRawBufferPointer, chunkStart: UInt64, piece: Range<UInt64>, byte: UInt8,
                                   into collector: inout MismatchCollector) {
         let inChunk = piece.clamped(to: chunkStart..<(chunkStart + UInt64(chunk.count)))
         guard !inChunk.isEmpty else { return }
@@ -206,7 +276,7 @@ public struct Oracle {
         }
     }
 
-    private mutating func pattern(_ byte: UInt8) -> UnsafeMutableRawBufferPointer {
+    private func pattern(_ byte: UInt8) -> UnsafeMutableRawBufferPointer {
         if let existing = patterns[byte] { return existing }
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Oracle.chunkSize, alignment: 16)
         buffer.initializeMemory(as: UInt8.self, repeating: byte)

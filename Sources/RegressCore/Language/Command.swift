@@ -1,0 +1,88 @@
+/// What a step does, parsed: the payload of one command of the table (`CommandTable`). The executor in
+/// RegressRunner switches over these cases exhaustively, so a new case cannot be left unexecuted.
+/// Several commands can parse to one case (`fpunch` and `falloc -p` are both a punching fallocate).
+public enum Command: Equatable, Codable, Sendable {
+    // Data commands, on `Step.file`.
+    case fallocate(AllocateFlags, ByteRange)
+    case pwrite(ByteRange, WriteOptions)
+    case pread(ByteRange, ReadOptions)
+    case truncate(UInt64)
+    /// FICLONERANGE from `source` into the step's file; a nil range clones the whole source (FICLONE).
+    case reflink(source: String, sourceOffset: UInt64, offset: UInt64, length: UInt64?)
+    case dedupe(source: String, sourceOffset: UInt64, offset: UInt64, length: UInt64)
+    case fsync
+    case fdatasync
+
+    // Whole-filesystem commands.
+    case sync
+    case syncfs
+    case remount
+    case powerCut
+    case verify([String])
+    /// Evicts clean page-cache pages and inodes machine-wide (fstests' `echo 3 > drop_caches`), so the
+    /// next read comes from the disk.
+    case dropCaches
+    case mkdir(String)
+    case rename(String, String)
+    /// A hard link: the second path names the same file as the first.
+    case link(String, String)
+    case unlink(String)
+
+    // Faults of the emulated disk.
+    case injectError(Errno, range: ByteRange?, afterBytes: UInt64)
+    case lyingCache(Bool)
+    case dropWrites(ByteRange)
+    case clearFaults
+}
+
+/// fallocate(2)'s mode bits, named as the test language and xfs_io name them. RegressRunner maps them to
+/// the kernel's FALLOC_FL_* values; this layer only needs to know what each promises to a file's content.
+public struct AllocateFlags: OptionSet, Hashable, Codable, Sendable {
+    public let rawValue: UInt8
+    public init(rawValue: UInt8) { self.rawValue = rawValue }
+    public static let keepSize = AllocateFlags(rawValue: 1 << 0)
+    public static let punchHole = AllocateFlags(rawValue: 1 << 1)
+    public static let zeroRange = AllocateFlags(rawValue: 1 << 2)
+    public static let collapseRange = AllocateFlags(rawValue: 1 << 3)
+    public static let insertRange = AllocateFlags(rawValue: 1 << 4)
+    public static let unshareRange = AllocateFlags(rawValue: 1 << 5)
+}
+
+/// xfs_io pwrite's options that change which calls are made; the defaults are xfs_io's.
+public struct WriteOptions: Equatable, Hashable, Codable, Sendable {
+    public enum Direction: String, Codable, Sendable { case forward, backward }
+    /// `-S`: xfs_io fills its buffer with memset(), so only the seed's low byte is written.
+    public var pattern: UInt8 = 0xcd
+    /// `-b`: bytes a call (xfs_io: the filesystem block size, 4096 for every filesystem regress makes).
+    public var blockSize: UInt64 = 4096
+    /// `-F` / `-B`: forward from OFF, or backward from OFF down to OFF-LEN.
+    public var direction = Direction.forward
+    /// `-V N`: pwritev with N buffers of `blockSize` each.
+    public var vectors: UInt32?
+    /// `-D`: RWF_DSYNC on each call (see tests.d/README.md for why regress follows xfs_io's intent here).
+    public var dataSync = false
+    /// `-N`: RWF_NOWAIT on each call.
+    public var noWait = false
+    /// `-W`: fsync after the writes; `-w`: fdatasync after them.
+    public var fsyncAfter = false
+    public var fdatasyncAfter = false
+    public init() {}
+
+    /// The byte range the writes cover: backward writes end at OFF.
+    public func span(offset: UInt64, length: UInt64) -> ByteRange {
+        switch direction {
+        case .forward: return ByteRange(offset: offset, length: length)
+        case .backward:
+            let start = offset >= length ? offset - length : 0
+            return ByteRange(offset: start, length: offset - start)
+        }
+    }
+}
+
+/// xfs_io pread's options; `-v` (dump) and `-q` change only what xfs_io prints.
+public struct ReadOptions: Equatable, Hashable, Codable, Sendable {
+    public var blockSize: UInt64 = 4096
+    public var direction = WriteOptions.Direction.forward
+    public var vectors: UInt32?
+    public init() {}
+}

@@ -1,0 +1,315 @@
+/// Every command of the test language, declared once: its name, syntax and parse, whether it acts on a
+/// file, what kind of operation it is, which disk backend it needs, its help line and how it changes
+/// which files exist. The parser, `regress list`, the importer, the spec's command list (checked by a
+/// test) and the fuzz dictionary all read this table; RegressRunner executes each `Command` case.
+/// Adding a command: one entry here (and its `Command` case), one case in the executor.
+public struct CommandSpec {
+    public enum Target: Sendable { case file, filesystem }
+
+    public enum Category: String, Sendable {
+        /// Changes what a file holds or which names exist: what a test must do at least once.
+        case data
+        case read, durability, check, mount, fault
+    }
+
+    /// What must sit under the filesystem for the command to run.
+    public enum Requirement: String, Codable, Sendable, CustomStringConvertible {
+        /// Any power-cut backend: the emulated disk, dm-log-writes or dm-flakey.
+        case powerCut = "power-cut"
+        /// Faults only regress's emulated disk can inject.
+        case emulatedDisk = "emulated-disk"
+        public var description: String {
+            switch self {
+            case .powerCut: return "a power-cut backend (the emulated disk, dm-log-writes or dm-flakey)"
+            case .emulatedDisk: return "the emulated disk (FUSE)"
+            }
+        }
+    }
+
+    public let name: String
+    public let usage: String
+    public let help: String
+    public let target: Target
+    public let category: Category
+    public let requirement: Requirement?
+    let parse: (inout ArgumentReader) throws -> Command
+    /// Which files the step needs and makes, checked before anything runs (`fsync nosuchfile` is an error).
+    let track: (Command, _ file: String?, inout FileTracker, TrackingLocations) throws -> Void
+
+    init(_ name: String, _ usage: String, _ target: Target, _ category: Category, needs requirement: Requirement? = nil,
+         help: String, parse: @escaping (inout ArgumentReader) throws -> Command,
+         track: @escaping (Command, String?, inout FileTracker, TrackingLocations) throws -> Void = { _, _, _, _ in }) {
+        self.name = name
+        self.usage = usage
+        self.target = target
+        self.category = category
+        self.requirement = requirement
+        self.help = help
+        self.parse = parse
+        self.track = track
+    }
+}
+
+public enum CommandTable {
+    public static let all: [CommandSpec] = fileCommands + filesystemCommands + faultCommands
+
+    public static func spec(_ name: String) -> CommandSpec? { byName[name] }
+    private static let byName = Dictionary(uniqueKeysWithValues: all.map { ($0.name, $0) })
+
+    // MARK: commands on one file (`FILE: command …`), with xfs_io's syntax and defaults
+
+    static let fileCommands: [CommandSpec] = [
+        CommandSpec("falloc", "falloc [-c] [-i] [-k] [-p] [-u] OFF LEN", .file, .data,
+                    help: "fallocate(2); as in xfs_io each option replaces the mode: -c collapse, -i insert, -k keep size, -p punch (keep size), -u unshare; none allocates",
+                    parse: { args in
+                        var flags: AllocateFlags = []
+                        for option in try args.getopt("cikpu") {
+                            switch option.flag {
+                            case "c": flags = .collapseRange
+                            case "i": flags = .insertRange
+                            case "k": flags = .keepSize
+                            case "p": flags = [.punchHole, .keepSize]
+                            default: flags = .unshareRange
+                            }
+                        }
+                        return .fallocate(flags, try args.range())
+                    }, track: createsFile),
+        CommandSpec("fpunch", "fpunch OFF LEN", .file, .data, help: "punches a hole (FALLOC_FL_PUNCH_HOLE | KEEP_SIZE)",
+                    parse: { .fallocate([.punchHole, .keepSize], try $0.range()) }, track: createsFile),
+        CommandSpec("fzero", "fzero [-k] OFF LEN", .file, .data, help: "zeroes a range (FALLOC_FL_ZERO_RANGE, -k: KEEP_SIZE)",
+                    parse: { args in
+                        let keep = try !args.getopt("k").isEmpty
+                        return .fallocate(keep ? [.zeroRange, .keepSize] : .zeroRange, try args.range())
+                    }, track: createsFile),
+        CommandSpec("fcollapse", "fcollapse OFF LEN", .file, .data, help: "removes a range and shifts the rest down (FALLOC_FL_COLLAPSE_RANGE)",
+                    parse: { .fallocate(.collapseRange, try $0.range()) }, track: createsFile),
+        CommandSpec("finsert", "finsert OFF LEN", .file, .data, help: "inserts a hole and shifts the rest up (FALLOC_FL_INSERT_RANGE)",
+                    parse: { .fallocate(.insertRange, try $0.range()) }, track: createsFile),
+        CommandSpec("funshare", "funshare OFF LEN", .file, .data, help: "unshares shared extents (FALLOC_FL_UNSHARE_RANGE alone, as xfs_io)",
+                    parse: { .fallocate(.unshareRange, try $0.range()) }, track: createsFile),
+        CommandSpec("pwrite", "pwrite [-S SEED] [-b BSIZE] [-F|-B] [-V N] [-D] [-N] [-W] [-w] [-C] [-q] [-u] OFF LEN", .file, .data,
+                    help: "writes the seed's low byte over a range, BSIZE (default 4096) a call, as xfs_io's pwrite",
+                    parse: parseWrite, track: createsFile),
+        CommandSpec("pread", "pread [-b BSIZE] [-F|-B] [-V N] [-C] [-q] [-v] OFF LEN", .file, .read,
+                    help: "reads a range, BSIZE (default 4096) a call, as xfs_io's pread",
+                    parse: parseRead, track: { _, file, files, at in try files.mustExist(file!, at.file) }),
+        CommandSpec("truncate", "truncate SIZE", .file, .data, help: "ftruncate(2)",
+                    parse: { .truncate(try $0.size("size")) }, track: createsFile),
+        CommandSpec("reflink", "reflink [-C] [-q] SRC [SRC_OFF DST_OFF LEN]", .file, .data,
+                    help: "clones SRC's range into the file (FICLONERANGE; the whole file without offsets)",
+                    parse: { args in
+                        _ = try args.getopt("Cq")
+                        let source = try args.path("source file")
+                        if args.isAtEnd { return .reflink(source: source, sourceOffset: 0, offset: 0, length: nil) }
+                        let sourceOffset = try args.size("source offset")
+                        let offset = try args.size("destination offset")
+                        return .reflink(source: source, sourceOffset: sourceOffset, offset: offset, length: try args.size("length"))
+                    }, track: { command, file, files, at in
+                        guard case .reflink(let source, _, _, _) = command else { return }
+                        try files.mustExist(source, at.argument(0))
+                        try files.create(file!, at.file)
+                    }),
+        CommandSpec("dedupe", "dedupe [-C] [-q] SRC SRC_OFF DST_OFF LEN", .file, .data,
+                    help: "deduplicates SRC's range with the file's (FIDEDUPERANGE; different data is EBADE)",
+                    parse: { args in
+                        _ = try args.getopt("Cq")
+                        let source = try args.path("source file")
+                        let sourceOffset = try args.size("source offset")
+                        let offset = try args.size("destination offset")
+                        return .dedupe(source: source, sourceOffset: sourceOffset, offset: offset, length: try args.size("length"))
+                    }, track: { command, file, files, at in
+                        guard case .dedupe(let source, _, _, _) = command else { return }
+                        try files.mustExist(source, at.argument(0))
+                        try files.mustExist(file!, at.file)
+                    }),
+        CommandSpec("fsync", "fsync", .file, .durability, help: "fsync(2) of the file or directory",
+                    parse: { _ in .fsync }, track: fileOrDirectoryMustExist),
+        CommandSpec("fdatasync", "fdatasync", .file, .durability, help: "fdatasync(2) of the file or directory",
+                    parse: { _ in .fdatasync }, track: fileOrDirectoryMustExist),
+    ]
+
+    // MARK: whole-filesystem commands
+
+    static let filesystemCommands: [CommandSpec] = [
+        CommandSpec("sync", "sync", .filesystem, .durability, help: "sync(2): everything written becomes durable",
+                    parse: { _ in .sync }),
+        CommandSpec("syncfs", "syncfs", .filesystem, .durability, help: "syncfs(2) of the test's filesystem",
+                    parse: { _ in .syncfs }),
+        CommandSpec("drop-caches", "drop-caches", .filesystem, .durability,
+                    help: "syncfs, then drops clean caches (echo 3 > /proc/sys/vm/drop_caches)", parse: { _ in .dropCaches }),
+        CommandSpec("remount", "remount", .filesystem, .mount, help: "a clean unmount and mount", parse: { _ in .remount }),
+        CommandSpec("power-cut", "power-cut", .filesystem, .mount, needs: .powerCut,
+                    help: "loses everything no flush made durable, then mounts what the disk kept (log replay runs)",
+                    parse: { _ in .powerCut }),
+        CommandSpec("verify", "verify [FILE…]", .filesystem, .check,
+                    help: "compares files (default: every file) with what the model says they hold",
+                    parse: { args in
+                        var names: [String] = []
+                        while !args.isAtEnd { names.append(try args.path("file")) }
+                        return .verify(names)
+                    }, track: { command, _, files, at in
+                        guard case .verify(let names) = command else { return }
+                        for (index, name) in names.enumerated() { try files.mustExist(name, at.argument(index)) }
+                    }),
+        CommandSpec("mkdir", "mkdir DIR", .filesystem, .data, help: "mkdir(2)",
+                    parse: { .mkdir(try $0.path("directory")) }, track: { command, _, files, at in
+                        guard case .mkdir(let name) = command else { return }
+                        try files.parentMustExist(name, at.file)
+                        files.directories.insert(name)
+                    }),
+        CommandSpec("rename", "rename FROM TO", .filesystem, .data, help: "rename(2) of a file or directory",
+                    parse: { .rename(try $0.path("source path"), try $0.path("destination path")) },
+                    track: { command, _, files, at in
+                        guard case .rename(let from, let to) = command else { return }
+                        try files.rename(from, to, at.file)
+                    }),
+        CommandSpec("link", "link FILE NEW", .filesystem, .data, help: "link(2): NEW names the same file",
+                    parse: { .link(try $0.path("existing file"), try $0.path("new name")) },
+                    track: { command, _, files, at in
+                        guard case .link(let from, let to) = command else { return }
+                        try files.mustExist(from, at.file)
+                        try files.create(to, at.file)
+                    }),
+        CommandSpec("unlink", "unlink FILE", .filesystem, .data, help: "unlink(2)",
+                    parse: { .unlink(try $0.path("file")) }, track: { command, _, files, at in
+                        guard case .unlink(let name) = command else { return }
+                        try files.mustExist(name, at.file)
+                        files.existing.remove(name)
+                    }),
+    ]
+
+    // MARK: faults of the emulated disk
+
+    static let faultCommands: [CommandSpec] = [
+        CommandSpec("inject-error", "inject-error ERRNO [range OFF LEN] [after BYTES]", .filesystem, .fault, needs: .emulatedDisk,
+                    help: "the disk fails writes (in the device range, after BYTES more bytes) with ERRNO",
+                    parse: { args in
+                        let errnoToken = try args.word("errno")
+                        guard let errno = Errno(name: errnoToken.text) else { throw args.error(at: errnoToken, "unknown errno '\(errnoToken.text)'") }
+                        var range: ByteRange?
+                        var after: UInt64 = 0
+                        while let word = args.optionalWord() {
+                            switch word.text {
+                            case "range": range = try args.range()
+                            case "after": after = try args.size("byte count")
+                            default: throw args.error(at: word, "expected 'range OFFSET LENGTH' or 'after BYTES', found '\(word.text)'")
+                            }
+                        }
+                        return .injectError(errno, range: range, afterBytes: after)
+                    }),
+        CommandSpec("lying-cache", "lying-cache on|off", .filesystem, .fault, needs: .emulatedDisk,
+                    help: "flushes are acknowledged but make nothing durable",
+                    parse: { args in
+                        let word = try args.word("on or off")
+                        guard word.text == "on" || word.text == "off" else { throw args.error(at: word, "expected 'on' or 'off'") }
+                        return .lyingCache(word.text == "on")
+                    }),
+        CommandSpec("drop-writes", "drop-writes OFF LEN", .filesystem, .fault, needs: .emulatedDisk,
+                    help: "writes to the device range are acknowledged but never become durable",
+                    parse: { .dropWrites(try $0.range()) }),
+        CommandSpec("clear-faults", "clear-faults", .filesystem, .fault, needs: .emulatedDisk,
+                    help: "ends injected errors, dropped writes and the lying cache", parse: { _ in .clearFaults }),
+    ]
+
+    // MARK: shared parsing and tracking
+
+    static func parseWrite(_ args: inout ArgumentReader) throws -> Command {
+        var options = WriteOptions()
+        for option in try args.getopt("b:BCDdf:Fi:NqRs:S:uV:wWZ:") {
+            switch option.flag {
+            case "S":
+                // strtoul, then memset(): any number is taken (what follows its digits is ignored), and only
+                // its low byte is written.
+                let token = option.argument!
+                guard let seed = Size.leadingNumber(token.text) else {
+                    throw args.error(at: token, "bad seed '\(token.text)' (a number, as strtoul reads it)")
+                }
+                options.pattern = UInt8(truncatingIfNeeded: seed)
+            case "b": options.blockSize = try args.number(option.argument!, "block size")
+            case "F": options.direction = .forward
+            case "B": options.direction = .backward
+            case "V": options.vectors = try vectorCount(option.argument!, &args)
+            case "D": options.dataSync = true
+            case "N": options.noWait = true
+            case "W": options.fsyncAfter = true
+            case "w": options.fdatasyncAfter = true
+            case "C", "q", "u": break   // what xfs_io prints, and -u's unaligned buffer address: no other call
+            case "d", "s": throw args.error(at: option.at, "pwrite: -\(option.flag) belongs to -i FILE, which regress does not take (xfs_io: a usage error without -i); open flags go before the command: 'FILE: -d pwrite …'")
+            default: throw args.error(at: option.at, "pwrite: -\(option.flag) is not supported by regress (random or file-sourced writes have no content the model can know)")
+            }
+        }
+        return .pwrite(try args.range(), options)
+    }
+
+    static func parseRead(_ args: inout ArgumentReader) throws -> Command {
+        var options = ReadOptions()
+        for option in try args.getopt("b:BCFqRvV:Z:") {
+            switch option.flag {
+            case "b": options.blockSize = try args.number(option.argument!, "block size")
+            case "F": options.direction = .forward
+            case "B": options.direction = .backward
+            case "V": options.vectors = try vectorCount(option.argument!, &args)
+            case "C", "q", "v": break
+            default: throw args.error(at: option.at, "pread: -\(option.flag) is not supported by regress")
+            }
+        }
+        return .pread(try args.range(), options)
+    }
+
+    private static func vectorCount(_ token: Token, _ args: inout ArgumentReader) throws -> UInt32 {
+        guard let count = Size.parse(token.text), count >= 1, count <= 1024 else {
+            throw args.error(at: token, "bad vector count '\(token.text)' (1 to 1024, as IOV_MAX allows)")
+        }
+        return UInt32(count)
+    }
+
+    static func createsFile(_ command: Command, _ file: String?, _ files: inout FileTracker, _ at: TrackingLocations) throws {
+        try files.create(file!, at.file)
+    }
+
+    static func fileOrDirectoryMustExist(_ command: Command, _ file: String?, _ files: inout FileTracker, _ at: TrackingLocations) throws {
+        // A directory may be fsynced too (to make the names in it durable).
+        if !files.directories.contains(file!) { try files.mustExist(file!, at.file) }
+    }
+}
+
+/// Where a step's file and arguments stand, for tracking errors.
+public struct TrackingLocations {
+    let file: SourceLocation
+    let arguments: [SourceLocation]
+    func argument(_ n: Int) -> SourceLocation { n < arguments.count ? arguments[n] : file }
+}
+
+/// Which files and directories exist at each step, so that `fsync nosuchfile` is caught before anything runs.
+public struct FileTracker {
+    var existing: Set<String> = []
+    var directories: Set<String> = [""]
+
+    mutating func create(_ name: String, _ at: SourceLocation) throws {
+        try parentMustExist(name, at)
+        existing.insert(name)
+    }
+
+    func mustExist(_ name: String, _ at: SourceLocation) throws {
+        guard existing.contains(name) else { throw Diagnostic(at, "unknown file '\(name)': no earlier step creates it") }
+    }
+
+    func parentMustExist(_ name: String, _ at: SourceLocation) throws {
+        let parent = name.split(separator: "/").dropLast().joined(separator: "/")
+        guard directories.contains(parent) else { throw Diagnostic(at, "directory '\(parent)' does not exist: make it with 'mkdir \(parent)'") }
+    }
+
+    mutating func rename(_ from: String, _ to: String, _ at: SourceLocation) throws {
+        try parentMustExist(to, at)
+        if directories.contains(from) {
+            // A directory moves with everything beneath it.
+            func moved(_ path: String) -> String { path == from ? to : to + path.dropFirst(from.count) }
+            directories = Set(directories.map { $0 == from || $0.hasPrefix(from + "/") ? moved($0) : $0 })
+            existing = Set(existing.map { $0.hasPrefix(from + "/") ? moved($0) : $0 })
+            return
+        }
+        try mustExist(from, at)
+        existing.remove(from)
+        existing.insert(to)
+    }
+}

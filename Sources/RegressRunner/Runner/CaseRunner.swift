@@ -1,0 +1,168 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import RegressCore
+
+/// Runs one test case from start to end, in the case's own process: device, filesystem, steps, checks;
+/// and tears everything down in reverse order whatever happens. It collects evidence; the verdict is the
+/// `Decision` of that evidence, taken by whoever reads the result.
+public struct CaseRunner {
+    let testCase: TestCase
+    let options: CaseOptions
+    /// Called after each step with its index and the mount point, for meta-tests that must change a file
+    /// behind the model's back (to prove the oracle sees it). In-process only: never crosses to a child.
+    let afterStep: ((_ stepIndex: Int, _ mountPoint: String) -> Void)?
+
+    public init(_ testCase: TestCase, options: CaseOptions, afterStep: ((Int, String) -> Void)? = nil) {
+        self.testCase = testCase
+        self.options = options
+        self.afterStep = afterStep
+    }
+
+    public func run() -> TestResult {
+        let test = testCase.test
+        var result = TestResult(test: test.name, filesystem: testCase.filesystem)
+        result.summary = test.summary
+        result.fix = test.fixSubject.map { subject in test.fixCommit.map { "\($0) (\"\(subject)\")" } ?? subject }
+        if let reason = testCase.skipReason {
+            result.evidence.append(.notApplicable(reason))
+            return result
+        }
+        let started = monotonicSeconds()
+        let kernelLog = options.checkKernelLog ? KernelLog() : nil
+        let device = execute(into: &result)
+        if let kernelLog {
+            let lines = KernelLog.lines(kernelLog.read(), about: device?.deviceNames ?? [])
+            if !lines.isEmpty { result.log.append("kernel log during the test:"); result.log += lines.map { "  " + $0 } }
+            let alarming = KernelLog.alarming(lines)
+            if !alarming.isEmpty { result.evidence.append(.kernelLog(alarming)) }
+        }
+        if let device {
+            if options.keepFailedImages && result.verdict == .fail, let kept = device.keepImage(in: options.workDirectory + "/kept") {
+                result.log.append("image kept for a post-mortem: \(kept)")
+                result.evidence.append(.imageKept(kept))
+            }
+            device.release()
+        }
+        result.seconds = monotonicSeconds() - started
+        return result
+    }
+
+    /// The power-cut backend this case gets, or why it gets none (then it runs until a step needs one).
+    private func backend() -> (PowerCutBackend?, String) {
+        let test = testCase.test
+        if let scratch = options.scratchDevice { return (nil, "--scratch-dev \(scratch) runs on the device itself") }
+        guard test.needsPowerCut || options.alwaysEmulate else { return (nil, "not needed") }
+        let available = PowerCutBackends.available()
+        if let chosen = options.powerCutBackend {
+            return available[chosen] == nil ? (chosen, "") : (nil, "--power-cut-backend \(chosen.rawValue): \(available[chosen]!!)")
+        }
+        // Faults need the emulated disk; a power cut alone takes the most faithful backend there is.
+        let candidates: [PowerCutBackend] = test.needsEmulatedDisk || options.alwaysEmulate ? [.emulated] : PowerCutBackend.allCases
+        if let usable = candidates.first(where: { available[$0]! == nil }) { return (usable, "") }
+        return (nil, candidates.map { "\($0.rawValue): \(available[$0]!!)" }.joined(separator: "; "))
+    }
+
+    /// Setup, steps, unmount and fsck, collecting evidence. Returns the device, unmounted, for the caller to
+    /// release once the verdict is known (a failed test's image may be kept).
+    private func execute(into result: inout TestResult) -> TestDevice? {
+        let test = testCase.test
+        let fs = testCase.filesystem
+        let (backend, noBackendReason) = backend()
+        let device: TestDevice
+        do {
+            let kind: TestDevice.Kind = options.scratchDevice.map { .scratch($0) } ??
+                .loopImage(size: max(test.imageSize, fs.minimumSize), emulated: backend == .emulated)
+            device = try TestDevice(workDirectory: options.workDirectory, name: testCase.id, kind: kind)
+        } catch {
+            result.evidence.append(.environment("device: \(error)"))
+            return nil
+        }
+        result.log.append("device " + device.description + (backend.map { ", power-cut backend \($0.rawValue)" } ?? ""))
+
+        let filesystem = ScratchFilesystem(kind: fs, device: device.path, mountPoint: device.directory + "/mnt",
+                                           mountOptions: test.mountOptions[fs] ?? "")
+        let session = TestSession(device: device, filesystem: filesystem)
+        defer { session.tearDown() }
+        do {
+            result.log.append(try filesystem.make(options: test.mkfsOptions[fs] ?? []))
+            try session.mount()
+        } catch let error as ScratchFilesystem.SetupError {
+            result.evidence.append(.environment("mkfs: \(error.description)"))
+            result.log.append(error.output)
+            return device
+        } catch {
+            result.evidence.append(.environment("\(error)"))
+            return device
+        }
+        result.log.append("mounted \(device.path) on \(filesystem.mountPoint) -o \(filesystem.mountOptions.isEmpty ? "defaults" : filesystem.mountOptions)")
+
+        var model = ContentModel()
+        let executor = StepExecutor(session: session, verifier: Verifier(session: session))
+        var dataOperations = 0
+        func record(_ outcome: StepOutcome) {
+            for change in outcome.changes { model.apply(change) }
+            result.log += outcome.log
+            for verification in outcome.verifications where !verification.passed {
+                result.evidence.append(.verifyFailed(verification))
+            }
+        }
+        /// After a power cut, files whose fate was uncertain are checked before anything touches them.
+        func verifyUnresolved(at location: SourceLocation) {
+            guard !model.unresolvedAfterPowerCut.isEmpty else { return }
+            let (results, changes, log) = executor.verifier.verify(model.unresolvedAfterPowerCut, model: model, at: location, implicit: true)
+            record(StepOutcome(changes: changes, verifications: results, log: log))
+        }
+
+        for (index, step) in test.steps.enumerated() {
+            if let requirement = step.spec.requirement, !(backend != nil && (requirement == .powerCut || backend == .emulated)) {
+                result.log.append("\(step.location) \(step.text) -> not run: needs \(requirement); \(noBackendReason)")
+                result.evidence.append(.missingBackend(requirement, step: step.shortName, at: step.location, why: noBackendReason))
+                break
+            }
+            if case .verify = step.command {} else { verifyUnresolved(at: step.location) }
+            let started = monotonicSeconds()
+            let outcome: StepOutcome
+            do {
+                outcome = try executor.run(step, model: model)
+            } catch {
+                result.log.append("\(step.location) \(step.text) -> \(error)")
+                result.evidence.append(.environment("\(error)"))
+                return device
+            }
+            let accepted = step.expectation.accepts(outcome.error)
+            result.log.append("\(step.location) \(step.text) -> \(outcome.error?.name ?? "ok")\(accepted ? "" : " UNEXPECTED") (\(formatSeconds(monotonicSeconds() - started))s)")
+            if step.spec.category == .data { dataOperations += 1 }
+            record(outcome)
+            if !accepted {
+                result.evidence.append(.stepFailed(StepFailure(location: step.location, step: step.shortName, got: outcome.error,
+                                                               expected: step.expectation.description, detail: outcome.detail)))
+            }
+            afterStep?(index, filesystem.mountPoint)
+        }
+        if let last = test.steps.last { verifyUnresolved(at: last.location) }
+        if dataOperations == 0 { result.evidence.append(.noDataOperation) }
+        do {
+            try session.unmount()
+        } catch {
+            result.evidence.append(.environment("unmount: \(error)"))
+            return device
+        }
+        if let disk = device.disk {
+            let stats = disk.statistics
+            result.log.append("emulated disk: \(stats.writes) writes (\(Size.format(stats.writeBytes))), \(stats.flushes) flushes, \(stats.failedWrites) failed, \(stats.droppedWrites) dropped")
+        }
+        if options.checkFilesystem {
+            let (clean, output) = filesystem.check()
+            result.log.append(output)
+            if !clean { result.evidence.append(.fsckFailed(output)) }
+        }
+        return device
+    }
+}
+
+func monotonicSeconds() -> Double {
+    var now = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &now)
+    return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
+}
