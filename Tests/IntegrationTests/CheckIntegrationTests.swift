@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+@testable import RegressCore
 @testable import RegressRunner
 #if canImport(Glibc)
 import Glibc
@@ -19,15 +20,13 @@ final class CheckIntegrationTests: IntegrationTestCase {
         a: pwrite 0 4k
         verify
         """)
-        let hook = options { options in
-            options.afterStep = { index, _ in
-                guard index == 0, let kmsg = try? FileDescriptor.open("/dev/kmsg", .writeOnly) else { return }
-                defer { kmsg.close() }
-                let line = "WARNING: CPU: 0 PID: 1 at fs/ext4/\(marker).c:1 \(marker)\n"
-                _ = line.utf8CString.withUnsafeBytes { try? kmsg.write(UnsafeRawBufferPointer(rebasing: $0.dropLast()), at: 0) }
-            }
+        let afterStep: (Int, String) -> Void = { index, _ in
+            guard index == 0, let kmsg = try? FileDescriptor.open("/dev/kmsg", .writeOnly) else { return }
+            defer { kmsg.close() }
+            let line = "WARNING: CPU: 0 PID: 1 at fs/ext4/\(marker).c:1 \(marker)\n"
+            _ = line.utf8CString.withUnsafeBytes { try? kmsg.write(UnsafeRawBufferPointer(rebasing: $0.dropLast()), at: 0) }
         }
-        guard let result = run(test, on: [.ext4], options: hook).first else { return }
+        guard let result = run(test, on: [.ext4], afterStep: afterStep).first else { return }
         XCTAssertEqual(result.verdict, .fail, Self.explain(result))
         XCTAssertTrue(result.stepFailures.isEmpty && result.verifications.allSatisfy(\.passed), "the steps themselves passed")
         XCTAssertEqual(result.kernelWarnings.count, 1, "\(result.kernelWarnings)")

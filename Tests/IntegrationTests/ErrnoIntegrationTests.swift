@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import RegressCore
 import RegressRunner
 
 /// A step's errno against its expectation, with errnos the kernel really returns.

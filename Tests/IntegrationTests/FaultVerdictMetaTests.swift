@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+@testable import RegressCore
 @testable import RegressRunner
 
 /// Meta-tests: regress must say `not ok` when a real fault loses real data, and only then. Unlike the tests

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import RegressCore
 import RegressRunner
 #if canImport(Glibc)
 import Glibc
@@ -59,16 +60,16 @@ class IntegrationTestCase: XCTestCase {
         return try TestLibrary(directory: testsDirectory).load(name)
     }
 
-    func options(_ change: (inout TestExecution.Options) -> Void = { _ in }) -> TestExecution.Options {
-        var options = TestExecution.Options()
+    func options(_ change: (inout CaseOptions) -> Void = { _ in }) -> CaseOptions {
+        var options = CaseOptions()
         options.workDirectory = workDirectory
         change(&options)
         return options
     }
 
     /// Runs `test` on each of `filesystems`; a case that would be skipped fails the test instead.
-    func run(_ test: TestDefinition, on filesystems: [FilesystemKind], options: TestExecution.Options? = nil,
-             file: StaticString = #filePath, line: UInt = #line) -> [TestResult] {
+    func run(_ test: TestDefinition, on filesystems: [FilesystemKind], options: CaseOptions? = nil,
+             afterStep: ((Int, String) -> Void)? = nil, file: StaticString = #filePath, line: UInt = #line) -> [TestResult] {
         let cases = Planner(filesystems: filesystems).plan([test])
         XCTAssertEqual(cases.map(\.filesystem), filesystems, "the test must apply to every filesystem asked for", file: file, line: line)
         return cases.compactMap { testCase in
@@ -76,7 +77,7 @@ class IntegrationTestCase: XCTestCase {
                 XCTFail("\(testCase.id) cannot run here: \(reason)", file: file, line: line)
                 return nil
             }
-            let result = TestExecution(testCase, options: options ?? self.options()).run()
+            let result = CaseRunner(testCase, options: options ?? self.options(), afterStep: afterStep).run()
             XCTAssertEqual(Self.loopDevices(backedUnder: directory), [], "\(testCase.id) left a loop device", file: file, line: line)
             XCTAssertEqual(Self.mountPoints(under: directory), [], "\(testCase.id) left a mount", file: file, line: line)
             return result

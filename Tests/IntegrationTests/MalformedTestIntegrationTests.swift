@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import RegressCore
 import RegressRunner
 
 /// A test file with an error is refused before anything is made: no image, no loop device, no mount.

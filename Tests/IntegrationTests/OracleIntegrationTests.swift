@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+@testable import RegressCore
 @testable import RegressRunner
 #if canImport(Glibc)
 import Glibc
@@ -24,18 +25,16 @@ final class OracleIntegrationTests: IntegrationTestCase {
     func testAChangedRangeIsReportedExactly() throws {
         let test = try define("tampered", Self.text)
         let range = Self.tamperedRange
-        let options = options { options in
-            options.afterStep = { index, mountPoint in
-                guard index == 1 else { return }
-                let fd = open(mountPoint + "/f", O_WRONLY)
-                guard fd >= 0 else { return }
-                let bytes = [UInt8](repeating: 0x5a, count: Int(range.length))
-                _ = bytes.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, off_t(range.offset)) }
-                fsync(fd)
-                close(fd)
-            }
+        let afterStep: (Int, String) -> Void = { index, mountPoint in
+            guard index == 1 else { return }
+            let fd = open(mountPoint + "/f", O_WRONLY)
+            guard fd >= 0 else { return }
+            let bytes = [UInt8](repeating: 0x5a, count: Int(range.length))
+            _ = bytes.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, off_t(range.offset)) }
+            fsync(fd)
+            close(fd)
         }
-        for result in run(test, on: [.ext4, .xfs], options: options) {
+        for result in run(test, on: [.ext4, .xfs], afterStep: afterStep) {
             XCTAssertEqual(result.verdict, .fail, Self.explain(result))
             XCTAssertEqual(result.stepFailures.count, 0, "\(result.id): \(result.stepFailures)")
             XCTAssertEqual(result.verifications.count, 1, result.id)

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+@testable import RegressCore
 @testable import RegressRunner
 
 /// Power cuts on the emulated disk: what was made durable must survive, what was not may go either way,

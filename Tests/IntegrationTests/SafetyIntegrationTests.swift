@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+@testable import RegressCore
 @testable import RegressRunner
 #if canImport(Glibc)
 import Glibc
@@ -35,13 +36,11 @@ final class SafetyIntegrationTests: IntegrationTestCase {
         a: fsync
         link: pwrite 0 4k
         """)
-        let hook = options { options in
-            options.afterStep = { index, mountPoint in
-                // After the first step, plant a symlink named "link" that leads outside the mount.
-                if index == 0 { _ = symlink(outside, mountPoint + "/link") }
-            }
+        let afterStep: (Int, String) -> Void = { index, mountPoint in
+            // After the first step, plant a symlink named "link" that leads outside the mount.
+            if index == 0 { _ = symlink(outside, mountPoint + "/link") }
         }
-        guard let result = run(test, on: [.ext4], options: hook).first else { return }
+        guard let result = run(test, on: [.ext4], afterStep: afterStep).first else { return }
         XCTAssertEqual(result.verdict, .fail, Self.explain(result))
         let failure = try XCTUnwrap(result.stepFailures.first)
         XCTAssertEqual(failure.got, .EXDEV)

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import RegressCore
 import RegressRunner
 
 /// tests.d/nocow-reflink, the reproducer regress was built around, passes on btrfs on this kernel

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+@testable import RegressCore
 @testable import RegressRunner
 
 /// A test that hangs is killed at its timeout, reported `not ok … timeout`, and leaves nothing behind —

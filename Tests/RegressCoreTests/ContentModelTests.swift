@@ -1,5 +1,5 @@
 import XCTest
-@testable import RegressRunner
+@testable import RegressCore
 
 /// Durability as POSIX promises it: which content a power cut must leave, and which it may.
 final class ContentModelTests: XCTestCase {

@@ -1,5 +1,5 @@
 import XCTest
-@testable import RegressRunner
+@testable import RegressCore
 
 /// The extent map is what every verify compares a file with, so it must be exactly a file's bytes.
 /// The operation tests pin the semantics of each call; the differential test holds the map against the

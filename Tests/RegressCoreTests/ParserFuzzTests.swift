@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import RegressRunner
+@testable import RegressCore
 
 /// A deterministic fuzz test of `TestParser`: ten thousand inputs made by mutating the real test files of
 /// tests.d and a few hand-written ones that use every command, with a fixed seed so a failure reproduces.

@@ -1,7 +1,7 @@
 // The properties every parse must have, shared by the unit suite's fuzz test (ParserFuzzTests) and the
 // libFuzzer harness (bench/fuzz/ParserFuzzer.swift, compiled outside SwiftPM with the parser's sources).
 #if canImport(RegressRunner)
-import RegressRunner
+import RegressCore
 #endif
 
 enum ParserProperties {

@@ -1,5 +1,5 @@
 import XCTest
-@testable import RegressRunner
+@testable import RegressCore
 
 /// Sizes are read as xfs_io's cvtnum reads them, so that a reproducer copied from a mailing list means
 /// the same bytes here as it did there.

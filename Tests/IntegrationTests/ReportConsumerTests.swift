@@ -1,6 +1,6 @@
 import Foundation
 import XCTest
-@testable import RegressRunner
+@testable import RegressCore
 
 /// Each machine-readable report, read by the standard consumer of its format, from a run whose results carry
 /// every kind of verdict and the most hostile text a step, a tool or the kernel could put in a reason or a log.
@@ -16,38 +16,37 @@ final class ReportTests: XCTestCase {
     static let unicode = "überprüft ✓ 日本語 😀\u{2028}ok 10 - fake\u{85}not ok 11 - fake\u{2029}TAP version 13"
 
     static var results: [TestResult] {
-        var pass = TestResult(test: "nocow-reflink", filesystem: .btrfs, verdict: .pass)
+        var pass = TestResult(test: "nocow-reflink", filesystem: .btrfs)
         pass.seconds = 1.25
         pass.log = ["tests.d/nocow-reflink:12:1 pwrite 0 4096 -> ok (0.001s)", forgery, markup]
 
-        var fail = TestResult(test: "punch-hole", filesystem: .xfs, verdict: .fail)
-        fail.reasons = [forgery, markup, unicode, "bytes 0..4095 (0+4K): expected 0x00, found 0xcd"]
-        fail.stepFailures = [TestResult.StepFailure(location: SourceLocation(file: "tests.d/punch-hole", line: 9),
-                                                    step: "fsync file1", got: .ENOSPC, expected: "success", detail: forgery)]
         var verification = VerifyResult(file: "file: \"1\"\nok 12", expectedSize: 8192, foundSize: 8192)
         verification.mismatches = [Mismatch(offset: 0, length: 4096, expected: 0, found: .byte(0xcd))]
-        fail.verifications = [verification]
-        fail.kernelWarnings = ["[12.345] WARNING: CPU: 1 PID: 42 at fs/xfs/xfs_bmap.c:123", forgery]
-        fail.fsckOutput = "Phase 1\n" + markup + "\n" + unicode
+        var fail = TestResult(test: "punch-hole", filesystem: .xfs, evidence: [
+            .stepFailed(StepFailure(location: SourceLocation(file: "tests.d/punch-hole", line: 9),
+                                    step: "fsync file1", got: .ENOSPC, expected: "success", detail: forgery)),
+            .verifyFailed(verification),
+            .kernelLog([forgery, "[12.345] WARNING: CPU: 1 PID: 42 at fs/xfs/xfs_bmap.c:123"]),
+            .fsckFailed("Phase 1\n" + markup + unicode),
+        ])
         fail.seconds = 2.5
         fail.summary = "punching a hole loses data"
         fail.fix = "abc123 xfs: fix\nok 13 - fake"
         fail.resultsDirectory = "/results/punch-hole.xfs"
 
-        var skip = TestResult(test: "collapse", filesystem: .btrfs, verdict: .skip)
-        skip.reasons = ["btrfs has no collapse # SKIP ok 14 fake\nnot ok 15"]
+        let skip = TestResult(test: "collapse", filesystem: .btrfs, evidence: [.notApplicable("btrfs has no collapse # SKIP ok 14 fake\nnot ok 15")])
 
-        var error = TestResult(test: "mkfs-fails", filesystem: .ext4, verdict: .error)
-        error.reasons = ["mkfs.ext4 exited 1:\nok 16 - fake\n" + markup]
+        var error = TestResult(test: "mkfs-fails", filesystem: .ext4, evidence: [.environment("mkfs.ext4 exited 1:\nok 16 - fake\n" + markup)])
         error.log = ["mkfs.ext4 output:", markup]
 
-        var xfail = TestResult(test: "known-bug", filesystem: .xfs, verdict: .xfail)
-        xfail.reasons = ["known issue: " + unicode]
+        var xfail = TestResult(test: "known-bug", filesystem: .xfs, evidence: [
+            .stepFailed(StepFailure(location: SourceLocation(file: "tests.d/known-bug", line: 3), step: "fsync f", got: .EIO, expected: "success")),
+            .knownIssue(unicode),
+        ])
         xfail.seconds = 0.5
 
         // A test without a filesystem, from a file whose name is not a slug.
-        var odd = TestResult(test: "odd name#1", filesystem: nil, verdict: .fail)
-        odd.reasons = ["took 5 seconds"]
+        let odd = TestResult(test: "odd name#1", filesystem: nil, evidence: [.timedOut(seconds: 5, stuckInKernel: nil)])
 
         return [pass, fail, skip, error, xfail, odd]
     }
@@ -58,10 +57,9 @@ final class ReportTests: XCTestCase {
     static var hostileRun: RunSummary { RunSummary(results: results, seconds: 12.3456, kernel: "6.18.0 #1 SMP\nok 17 - fake") }
 
     static var passingRun: RunSummary {
-        var second = TestResult(test: "nocow-reflink", filesystem: .xfs, verdict: .pass)
+        var second = TestResult(test: "nocow-reflink", filesystem: .xfs)
         second.seconds = 0.75
-        var skip = TestResult(test: "collapse", filesystem: .btrfs, verdict: .skip)
-        skip.reasons = ["btrfs has no collapse"]
+        let skip = TestResult(test: "collapse", filesystem: .btrfs, evidence: [.notApplicable("btrfs has no collapse")])
         return RunSummary(results: [results[0], second, skip], seconds: 2, kernel: "6.18.0")
     }
 
