@@ -26,8 +26,17 @@ public struct ReproducerImporter {
         var device: String?
         var mounted = false
         var pendingRemount = false
-        var steps: [String] = []
+        var steps: [Step] = []
         var untranslated: [String] = []
+        // Every step is read back through the command table as it is made: what the importer writes is
+        // what the test language accepts, or the line is listed as untranslated with the parser's reason.
+        let parser = TestParser(path: name, name: name)
+        var tracker = FileTracker()
+        func add(_ text: String, from line: (Int, String)) {
+            do { steps.append(try parser.parseStep(text, lineNumber: line.0, files: &tracker)) }
+            catch let diagnostic as Diagnostic { note(line, "'\(text)': \(diagnostic.message)") }
+            catch { note(line, "'\(text)': \(error)") }
+        }
         var files: [String] = []
 
         func note(_ line: (Int, String), _ why: String) { untranslated.append("\(line.0): \(line.1.trimmed) — \(why)") }
@@ -77,7 +86,7 @@ public struct ReproducerImporter {
                 if !mounted && steps.isEmpty && !pendingRemount {
                     mountOptions = options
                 } else if pendingRemount {
-                    steps.append("remount")
+                    add("remount", from: (number, raw))
                 } else {
                     note((number, raw), "a second mount is not supported")
                 }
@@ -87,10 +96,10 @@ public struct ReproducerImporter {
                 mounted = false
                 pendingRemount = true
             case "sync":
-                steps.append("sync")
+                add("sync", from: (number, raw))
             case "md5sum":
                 for path in arguments {
-                    if let file = relative(path) { steps.append("verify \(file)") } else { note((number, raw), "md5sum of a path outside the mount") }
+                    if let file = relative(path) { add("verify \(file)", from: (number, raw)) } else { note((number, raw), "md5sum of a path outside the mount") }
                 }
             case "xfs_io":
                 var index = 0
@@ -108,7 +117,7 @@ public struct ReproducerImporter {
                 }
                 if !files.contains(file) { files.append(file) }
                 for xfsCommand in commands {
-                    if let step = translate(xfsCommand, file: file, relative: relative) { steps.append(step) }
+                    if let step = translate(xfsCommand, file: file, relative: relative) { add(step, from: (number, raw)) }
                     else { note((number, raw), "xfs_io command '\(xfsCommand)' has no regress step") }
                 }
             case "set", "echo", "exit", "true", "cd", "mkdir", "rm":
@@ -128,11 +137,11 @@ public struct ReproducerImporter {
         if let size { lines.append("size: \(size)") }
         if !mkfsOptions.isEmpty { lines.append("mkfs.\(fs): " + mkfsOptions.joined(separator: " ")) }
         if !mountOptions.isEmpty { lines.append("mount.\(fs): " + mountOptions) }
-        if steps.contains(where: { $0.contains(" reflink ") }) { lines.append("requires: reflink") }
-        else if steps.contains(where: { $0.contains(" dedupe ") }) { lines.append("requires: dedupe") }
+        if steps.contains(where: { $0.name == "reflink" }) { lines.append("requires: reflink") }
+        else if steps.contains(where: { $0.name == "dedupe" }) { lines.append("requires: dedupe") }
         lines.append("")
         lines.append("steps:")
-        lines += steps
+        lines += steps.map(\.text)
         lines.append("# Added by the import: the data must be right, also after a clean remount.")
         lines.append("verify")
         lines.append("remount")
@@ -147,7 +156,6 @@ public struct ReproducerImporter {
         guard let verb = words.first else { return nil }
         switch verb {
         case "pwrite", "pread":
-            words = [verb] + optionsFirst(Array(words.dropFirst()), valued: ["-S", "-b", "-V", "-s"])
             let allowsFull = verb == "pwrite"
             return "\(file): " + words.joined(separator: " ") + (allowsFull ? "   allow ENOSPC" : "")
         case "falloc", "fpunch", "fzero", "fcollapse", "finsert", "funshare", "truncate", "fsync", "fdatasync":
@@ -161,23 +169,6 @@ public struct ReproducerImporter {
         case "syncfs": return "syncfs"
         default: return nil
         }
-    }
-
-    /// xfs_io's getopt takes options anywhere (`pwrite 0 -b 4k 512M`); regress wants them first.
-    func optionsFirst(_ words: [String], valued: Set<String>) -> [String] {
-        var options: [String] = [], positional: [String] = []
-        var index = 0
-        while index < words.count {
-            let word = words[index]
-            if word.hasPrefix("-") && word.count > 1 {
-                options.append(word)
-                if valued.contains(word), index + 1 < words.count { options.append(words[index + 1]); index += 1 }
-            } else {
-                positional.append(word)
-            }
-            index += 1
-        }
-        return options + positional
     }
 
     /// The script inside a mail: from the `#!` line, the lines indented like it (mails indent quoted scripts).

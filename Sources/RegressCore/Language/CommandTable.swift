@@ -284,6 +284,7 @@ public struct TrackingLocations {
 public struct FileTracker {
     var existing: Set<String> = []
     var directories: Set<String> = [""]
+    public init() {}
 
     mutating func create(_ name: String, _ at: SourceLocation) throws {
         try parentMustExist(name, at)

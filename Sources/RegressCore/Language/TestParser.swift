@@ -127,6 +127,14 @@ public struct TestParser {
 
     // MARK: steps
 
+    /// One step line read on its own, as the importer builds steps: through the command table, with the
+    /// files the earlier steps made in `files`.
+    public func parseStep(_ line: String, lineNumber: Int, files: inout FileTracker) throws -> Step {
+        let tokens = Token.split(Substring(line))
+        guard !tokens.isEmpty else { throw Diagnostic(SourceLocation(file: path, line: lineNumber), "an empty step") }
+        return try parseStep(tokens, line: lineNumber, text: tokens.map(\.text).joined(separator: " "), files: &files)
+    }
+
     /// `[FILE: [OPEN FLAGS]] COMMAND ARGUMENTS [allow|expect ERRNO…]`, the command read by its table entry.
     func parseStep(_ allTokens: [Token], line: Int, text: String, files: inout FileTracker) throws -> Step {
         func location(_ token: Token) -> SourceLocation { SourceLocation(file: path, line: line, column: token.column) }
