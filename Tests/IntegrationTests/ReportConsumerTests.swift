@@ -25,8 +25,8 @@ final class ReportTests: XCTestCase {
         var fail = TestResult(test: "punch-hole", filesystem: .xfs, evidence: [
             .stepFailed(StepFailure(location: SourceLocation(file: "tests.d/punch-hole", line: 9),
                                     step: "fsync file1", got: .ENOSPC, expected: "success", detail: forgery)),
-            .verifyFailed(verification),
-            .kernelLog([forgery, "[12.345] WARNING: CPU: 1 PID: 42 at fs/xfs/xfs_bmap.c:123"]),
+            .verified(verification),
+            .kernelLog(["[12.345] WARNING: CPU: 1 PID: 42 at fs/xfs/xfs_bmap.c:123", forgery]),
             .fsckFailed("Phase 1\n" + markup + unicode),
         ])
         fail.seconds = 2.5
@@ -262,7 +262,7 @@ final class ReportTests: XCTestCase {
                 .replacingOccurrences(of: "\u{c}", with: "\\x0c")
         }
         let failure = try XCTUnwrap((cases[1]["results"] as? [[String: Any]])?.first)
-        XCTAssertEqual(failure["message"] as? String, Self.forgery, "newlines and CR survive in the message attribute")
+        XCTAssertEqual(failure["message"] as? String, Self.results[1].reasons[0], "newlines and CR survive in the message attribute")
         let failureText = try XCTUnwrap(failure["text"] as? String)
         XCTAssertTrue(failureText.contains(clean(Self.markup)), failureText)
         XCTAssertTrue(failureText.contains(Self.unicode), failureText)

@@ -20,7 +20,7 @@ public struct Decision: Equatable, Sendable {
         for item in evidence {
             switch item {
             case .stepFailed(let failure): failures.append("\(failure) at \(failure.location)")
-            case .verifyFailed(let result): failures += Decision.describe(result)
+            case .verified(let result): if !result.passed { failures += Decision.describe(result) }
             case .kernelLog(let lines):
                 failures.append("kernel log: \(lines.count) warning line(s), first: \(lines.first ?? "")")
             case .fsckFailed(let output):

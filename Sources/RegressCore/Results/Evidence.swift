@@ -3,8 +3,9 @@
 public enum Evidence: Equatable, Codable, Sendable {
     /// A step's outcome was not what the test expects (an errno at FILE:LINE:COL, or success where one was required).
     case stepFailed(StepFailure)
-    /// `verify` found a file missing, unreadable, of the wrong size, or with bytes lost or corrupted.
-    case verifyFailed(VerifyResult)
+    /// What `verify` found in a file: a failure when it is missing, unreadable, of the wrong size, or has
+    /// bytes lost or corrupted; a passed one is the record that the file was checked.
+    case verified(VerifyResult)
     /// Alarming kernel log lines (WARNING, BUG, Oops, lockdep, KASAN…) about the case's devices.
     case kernelLog([String])
     /// The read-only fsck's complaint, its whole output.

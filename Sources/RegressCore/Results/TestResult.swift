@@ -36,7 +36,7 @@ public struct TestResult: Codable, Sendable {
         evidence.compactMap { if case .stepFailed(let failure) = $0 { return failure } else { return nil } }
     }
     public var verifications: [VerifyResult] {
-        evidence.compactMap { if case .verifyFailed(let result) = $0 { return result } else { return nil } }
+        evidence.compactMap { if case .verified(let result) = $0 { return result } else { return nil } }
     }
     /// Kernel log lines that turned the verdict (WARNING, BUG, Oops, lockdep, KASAN…).
     public var kernelWarnings: [String] {

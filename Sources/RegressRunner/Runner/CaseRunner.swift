@@ -103,9 +103,7 @@ public struct CaseRunner {
         func record(_ outcome: StepOutcome) {
             for change in outcome.changes { model.apply(change) }
             result.log += outcome.log
-            for verification in outcome.verifications where !verification.passed {
-                result.evidence.append(.verifyFailed(verification))
-            }
+            result.evidence += outcome.verifications.map(Evidence.verified)
         }
         /// After a power cut, files whose fate was uncertain are checked before anything touches them.
         func verifyUnresolved(at location: SourceLocation) {
