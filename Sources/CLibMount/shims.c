@@ -38,14 +38,16 @@ int64_t regress_seek_hole(int fd, int64_t offset) { return lseek(fd, offset, SEE
 
 int regress_dedupe_range(int src_fd, uint64_t src_offset, uint64_t length, int dst_fd, uint64_t dst_offset,
                          int32_t *status, uint64_t *bytes_deduped) {
-    struct { struct file_dedupe_range range; struct file_dedupe_range_info info; } arg;
-    memset(&arg, 0, sizeof arg);
-    arg.range.src_offset = src_offset;
-    arg.range.src_length = length;
-    arg.range.dest_count = 1;
-    arg.info.dest_fd = dst_fd;
-    arg.info.dest_offset = dst_offset;
-    int rc = ioctl(src_fd, FIDEDUPERANGE, &arg);
-    if (rc == 0) { *status = arg.info.status; *bytes_deduped = arg.info.bytes_deduped; }
+    // The range header and its one info entry, laid out as the kernel reads them (a flexible array member).
+    _Alignas(8) unsigned char arg[sizeof(struct file_dedupe_range) + sizeof(struct file_dedupe_range_info)];
+    memset(arg, 0, sizeof arg);
+    struct file_dedupe_range *range = (struct file_dedupe_range *)arg;
+    range->src_offset = src_offset;
+    range->src_length = length;
+    range->dest_count = 1;
+    range->info[0].dest_fd = dst_fd;
+    range->info[0].dest_offset = dst_offset;
+    int rc = ioctl(src_fd, FIDEDUPERANGE, range);
+    if (rc == 0) { *status = range->info[0].status; *bytes_deduped = range->info[0].bytes_deduped; }
     return rc;
 }
