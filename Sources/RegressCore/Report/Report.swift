@@ -9,7 +9,7 @@ public struct RunSummary: Sendable {
         self.results = results; self.seconds = seconds; self.kernel = kernel
     }
 
-    public func count(_ verdict: TestResult.Verdict) -> Int { results.filter { $0.verdict == verdict }.count }
+    public func count(_ verdict: Verdict) -> Int { results.filter { $0.verdict == verdict }.count }
 }
 
 public enum ReportFormat: String, CaseIterable, Sendable {

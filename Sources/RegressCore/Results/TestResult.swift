@@ -4,8 +4,6 @@ import Foundation
 /// its log. Every report format is written from these values alone; they are Codable so that a case's
 /// child process can hand them to its parent and a merge can read them back from JSON.
 public struct TestResult: Codable, Sendable {
-    public typealias Verdict = RegressCore.Verdict
-
     public var test: String
     public var filesystem: FilesystemKind?
     public var evidence: [Evidence] = []
