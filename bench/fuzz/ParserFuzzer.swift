@@ -2,7 +2,7 @@
 // `swiftc -sanitize=fuzzer` together with the parser's own sources (Language/, Errno, FilesystemKind) and
 // ParserFuzzerStubs.swift, so that a fuzzing build needs neither libmount nor a device.
 //
-// The properties are those of Tests/RegressRunnerTests/ParserFuzzTests.swift: whatever the input, the
+// The properties are those of Tests/RegressCoreTests/ParserFuzzTests.swift: whatever the input, the
 // parser accepts a test with steps, each on a line of the input and re-parsing from its own text to the
 // same step, or rejects it with a Diagnostic `fuzz/case:LINE:COL: message` whose LINE is a line of the
 // input. A violated property traps, and libFuzzer keeps the input as a crash artifact.
