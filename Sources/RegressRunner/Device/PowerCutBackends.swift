@@ -10,7 +10,7 @@ public enum PowerCutBackends {
 
     private static let probed: [PowerCutBackend: String?] = [
         .emulated: EmulatedDisk.isAvailable ? nil : "no /dev/fuse (a kernel without FUSE), or regress was built without libfuse3",
-        .logWrites: "regress does not drive device-mapper yet",
-        .flakey: "regress does not drive device-mapper yet",
+        .logWrites: "regress does not drive dm-log-writes yet",
+        .flakey: MappedDevice.unavailableReason,
     ]
 }

@@ -3,12 +3,13 @@ import Glibc
 #endif
 import RegressCore
 
-/// The block device one test runs on: normally a loop device over a fresh sparse image, optionally with the
-/// emulated disk between them; or the scratch device the user named. Each test gets a fresh work area and
+/// The block device one test runs on: normally a loop device over a fresh sparse image, with the power-cut
+/// backend the case needs (the emulated disk beneath the loop device, or dm-flakey above it); or the
+/// scratch device the user named. Each test gets a fresh work area and
 /// a fresh loop device; nothing is reused between tests.
 public final class TestDevice {
     public enum Kind: Sendable {
-        case loopImage(size: UInt64, emulated: Bool)
+        case loopImage(size: UInt64, backend: PowerCutBackend?)
         /// A device the user named and regress already checked (ScratchDevice.check).
         case scratch(String)
     }
@@ -17,6 +18,7 @@ public final class TestDevice {
     public private(set) var image: ImageFile?
     public private(set) var loop: LoopDevice?
     public private(set) var disk: EmulatedDisk?
+    private var mapped: MappedDevice?
     private let kind: Kind
     /// Every device name this test's filesystem lived on (a power cut attaches a new loop device), so that
     /// kernel log lines about other tests' devices can be told apart under -j.
@@ -24,7 +26,7 @@ public final class TestDevice {
 
     public var path: String {
         if case .scratch(let device) = kind { return device }
-        return loop?.path ?? "(detached)"
+        return mapped?.path ?? loop?.path ?? "(detached)"
     }
     public var directory: String { area.path }
 
@@ -51,27 +53,57 @@ public final class TestDevice {
                 return try? fd.blockDeviceSize()
             }
             return "scratch device \(device)" + (size.map { " (\(Size.format($0)))" } ?? "")
-        case .loopImage(let size, let emulated):
-            return "\(path) over \(emulated ? "the emulated disk over " : "")\(image?.path ?? "?") (\(Size.format(size)))"
+        case .loopImage(let size, let backend):
+            let layers = [mapped.map { "dm-flakey \($0.path) over " }, loop.map { "\($0.path) over " },
+                          disk.map { _ in "the emulated disk over " }].compactMap { $0 }.joined()
+            return layers + "\(image?.path ?? "?") (\(Size.format(size)))" + (backend.map { ", power-cut backend \($0.rawValue)" } ?? "")
         }
     }
 
     private func attach() throws {
         if case .scratch(let device) = kind { deviceNames.insert(lastPathComponent(device)) }
-        guard case .loopImage(_, let emulated) = kind, let image else { return }
-        defer { if let loop { deviceNames.insert(loop.name) } }
-        if emulated {
+        guard case .loopImage(let size, let backend) = kind, let image else { return }
+        defer {
+            if let loop { deviceNames.insert(loop.name) }
+            if let name = mapped?.kernelName { deviceNames.insert(name) }
+        }
+        switch backend {
+        case .emulated:
             let disk = try EmulatedDisk(imagePath: image.path, mountPoint: area.path + "/fuse")
             self.disk = disk
             loop = try LoopDevice.attach(to: disk.filePath)
-        } else {
+        case .flakey:
+            loop = try LoopDevice.attach(to: image.path)
+            // Named after the work area, so that clean-up can tell a dead run's device from anyone else's.
+            mapped = try MappedDevice.flakey(name: "regress-" + lastPathComponent(area.path), over: loop!.path, bytes: size)
+        case .logWrites, nil:
             loop = try LoopDevice.attach(to: image.path)
         }
     }
 
-    /// After a power cut and the unmount: detach, let the emulated disk roll the image back to what was
-    /// durable, and attach the durable image again, as a machine that boots after losing power.
+    /// Cuts the power under the filesystem: from now on nothing more reaches the durable disk. Returns a
+    /// line for the log saying what the backend had seen.
+    public func cutPower() throws -> String {
+        if let disk {
+            disk.powerCut()
+            let stats = disk.statistics
+            return "power cut (emulated disk): the disk had taken \(stats.writes) writes (\(Size.format(stats.writeBytes))) and \(stats.flushes) flushes; \(Size.format(stats.undoBytes)) written since the last flush are lost"
+        }
+        if let mapped {
+            try mapped.cutPower()
+            return "power cut (dm-flakey): every write from now on is dropped, the unmount's included"
+        }
+        throw DeviceError.refused(path, "no power-cut backend under this device")
+    }
+
+    /// After a power cut and the unmount: bring back what the disk kept, as a machine that boots after
+    /// losing power. The emulated disk rolls the image back to what was durable and a new loop device is
+    /// attached; dm-flakey lets writes through again.
     public func reattachAfterPowerCut() throws {
+        if let mapped {
+            try mapped.restorePower()
+            return
+        }
         loop?.detach()
         loop = nil
         try disk?.stop()
@@ -83,6 +115,8 @@ public final class TestDevice {
     /// Returns its new path; nil for a scratch device, or if the move failed.
     public func keepImage(in directory: String) -> String? {
         guard let image else { return nil }
+        mapped?.remove()
+        mapped = nil
         loop?.detach()
         loop = nil
         try? disk?.stop()   // after a power cut this leaves the durable image, as a machine would reboot to
@@ -96,6 +130,8 @@ public final class TestDevice {
 
     /// Detaches and stops everything, then deletes the work area. Idempotent; the caller unmounted first.
     public func release() {
+        mapped?.remove()
+        mapped = nil
         loop?.detach()
         loop = nil
         try? disk?.stop()

@@ -72,13 +72,13 @@ public struct CaseRunner {
         let device: TestDevice
         do {
             let kind: TestDevice.Kind = options.scratchDevice.map { .scratch($0) } ??
-                .loopImage(size: max(test.imageSize, fs.minimumSize), emulated: backend == .emulated)
+                .loopImage(size: max(test.imageSize, fs.minimumSize), backend: backend)
             device = try TestDevice(workDirectory: options.workDirectory, name: testCase.id, kind: kind)
         } catch {
             result.evidence.append(.environment("device: \(error)"))
             return nil
         }
-        result.log.append("device " + device.description + (backend.map { ", power-cut backend \($0.rawValue)" } ?? ""))
+        result.log.append("device " + device.description)
 
         let filesystem = ScratchFilesystem(kind: fs, device: device.path, mountPoint: device.directory + "/mnt",
                                            mountOptions: test.mountOptions[fs] ?? "")

@@ -89,6 +89,10 @@ public struct Cleanup {
                 unmount(mount.target, &report)
             }
             for loop in LoopDevice.attached() where loop.backingFile.hasPrefix(prefix) {
+                // A dm-flakey device of the dead run holds the loop device: it goes first.
+                for holder in MappedDevice.holders(of: loop.name) where holder == "regress-" + lastPathComponent(directory) {
+                    MappedDevice.remove(named: holder)
+                }
                 if detach(loop.name) { report.loopDevices += 1 } else { report.problems.append("/dev/\(loop.name) (backing \(loop.backingFile)) is still attached") }
             }
             for mount in MountTable.entries().filter({ $0.target.hasPrefix(prefix) }).sorted(by: { $0.target.count > $1.target.count }) {

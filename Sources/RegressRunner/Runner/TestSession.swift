@@ -70,9 +70,8 @@ final class TestSession {
     /// writes are lost too), the durable image is attached again and mounted, so that log recovery runs as
     /// after a real power loss. Returns a line for the log.
     func powerCut() throws -> String {
-        guard let disk else { throw EnvironmentError(description: "power-cut: no power-cut backend under this device") }
-        disk.powerCut()
-        let stats = disk.statistics
+        let line: String
+        do { line = try device.cutPower() } catch { throw EnvironmentError(description: "power-cut: \(error)") }
         closeRoot()
         filesystem.forceUnmount()
         do {
@@ -82,7 +81,7 @@ final class TestSession {
         } catch {
             throw EnvironmentError(description: "power-cut: recovery failed: \(error)")
         }
-        return "power cut: the disk had taken \(stats.writes) writes (\(Size.format(stats.writeBytes))) and \(stats.flushes) flushes; \(Size.format(stats.undoBytes)) written since the last flush are lost"
+        return line
     }
 
     /// For every exit path: nothing stays mounted.
