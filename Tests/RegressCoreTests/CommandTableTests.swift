@@ -36,6 +36,15 @@ final class CommandTableTests: XCTestCase {
         }
     }
 
+    func testTheFuzzGeneratorKnowsExactlyTheTablesCommands() {
+        let generated = Set(FuzzVocabulary.commands.map(\.name)), declared = Set(CommandTable.all.map(\.name))
+        XCTAssertEqual(declared.subtracting(generated), [], "commands the fuzz generator never writes")
+        XCTAssertEqual(generated.subtracting(declared), ["frobnicate"], "the generator's one deliberate unknown command")
+        for shape in FuzzVocabulary.commands where declared.contains(shape.name) {
+            XCTAssertEqual(shape.takesFile, CommandTable.spec(shape.name)?.target == .file, shape.name)
+        }
+    }
+
     func testEveryCommandParsesFromItsOwnUsage() throws {
         // The usage line with its placeholders filled in must parse: the syntax shown is the syntax taken.
         for command in CommandTable.all {

@@ -401,7 +401,7 @@ enum FuzzVocabulary {
         mount: data=ordered
         steps:
         lying-cache on
-        file1: pwrite -D -d -w 0 64k   allow EIO
+        file1: -d pwrite -D -w 0 64k   allow EIO
         inject-error EIO range 0 1m after 8k
         file1: pwrite 64k 64k   expect EIO,ENOSPC
         clear-faults
