@@ -22,9 +22,12 @@ let package = Package(
             name: "CLibMount",
             linkerSettings: [.linkedLibrary("mount"), .linkedLibrary("blkid")]
         ),
+        // The emulated disk's model: volatile write cache, faults, power cut, write log (no FUSE).
+        .target(name: "CDiskModel", linkerSettings: [.linkedLibrary("pthread")]),
         // The emulated disk: a FUSE file served in-process, modelling a volatile write cache (libfuse3).
         .target(
             name: "CEmulatedDisk",
+            dependencies: ["CDiskModel"],
             linkerSettings: [.linkedLibrary("fuse3"), .linkedLibrary("pthread")]
         ),
         .target(
@@ -41,6 +44,8 @@ let package = Package(
         ),
         // Pure logic: runs as a normal user with nothing but the toolchain.
         .testTarget(name: "RegressCoreTests", dependencies: ["RegressCore"]),
+        // The emulated disk's model on temp images: a normal user, no FUSE.
+        .testTarget(name: "DiskModelTests", dependencies: ["CDiskModel"]),
         // Real loop devices, filesystems, report consumers and VMs: root, as CI runs them.
         .testTarget(name: "IntegrationTests", dependencies: ["RegressCore", "RegressRunner"]),
     ]

@@ -20,6 +20,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "disk_model.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -68,6 +70,10 @@ int edisk_drop_writes(edisk *d, uint64_t start, uint64_t len);
 void edisk_clear_faults(edisk *d);
 
 void edisk_get_stats(edisk *d, struct edisk_stats *out);
+
+// The model behind the disk (Sources/CDiskModel), e.g. for its write log
+// (disk_model_enable_log before the first write). Valid until edisk_stop.
+disk_model *edisk_model(edisk *d);
 
 // Unmounts the FUSE mount, joins the thread, and if a power cut happened,
 // applies the undo log to the image (so the image holds only durable data);
