@@ -16,6 +16,8 @@ import RegressCore
 public final class EmulatedDisk {
     #if canImport(CEmulatedDisk)
     private var handle: OpaquePointer?
+    /// The model behind the disk (CDiskModel), nil once stopped.
+    var model: OpaquePointer? { handle.map { edisk_model($0) } }
     #endif
     public let imagePath: String
     public let mountPoint: String
@@ -33,8 +35,10 @@ public final class EmulatedDisk {
         #endif
     }
 
-    /// Serves `imagePath` as the file `<mountPoint>/disk`.
-    public init(imagePath: String, mountPoint: String) throws {
+    /// Serves `imagePath` as the file `<mountPoint>/disk`. With `writeLog`, every write and flush from the
+    /// first one on is logged there (see EmulatedDisk+WriteLog.swift), keeping at most `writeLogMemory` bytes of
+    /// written data in memory (0: the model's default).
+    public init(imagePath: String, mountPoint: String, writeLog: String? = nil, writeLogMemory: UInt64 = 0) throws {
         self.imagePath = imagePath
         self.mountPoint = mountPoint
         #if canImport(CEmulatedDisk)
@@ -44,6 +48,14 @@ public final class EmulatedDisk {
             throw DeviceError.refused(mountPoint, "emulated disk: " + String(cString: message))
         }
         handle = disk
+        if let writeLog {
+            let rc = disk_model_enable_log(edisk_model(disk), writeLog, writeLogMemory)
+            if rc < 0 {
+                edisk_stop(disk)
+                handle = nil
+                throw DeviceError.refused(writeLog, "emulated disk: cannot start the write log: \(Errno(-rc).message)")
+            }
+        }
         #else
         throw DeviceError.refused(mountPoint, "regress was built without the emulated disk (libfuse3)")
         #endif
