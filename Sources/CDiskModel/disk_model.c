@@ -343,6 +343,8 @@ static int save_durable(struct disk_model *m, uint64_t idx, int zeroing, size_t 
         if (r)
             return r;
         m->st.undo_reads++;
+    } else {
+        m->st.undo_reads_saved++;
     }
     *entry = NULL;
     if (zeroing && (zero || all_zero(cur + ws, we - ws)))

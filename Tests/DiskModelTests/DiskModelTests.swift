@@ -178,6 +178,7 @@ final class DiskModelTests: XCTestCase {
         let disk = try ScratchImage()
         disk.write(0x61, at: 0, count: 8 * block)
         XCTAssertEqual(disk.statistics.undo_reads, 0, "a fresh sparse image is known to be zero")
+        XCTAssertEqual(disk.statistics.undo_reads_saved, 8)
         disk.flush()
         disk.write(0x62, at: 0, count: block)
         XCTAssertEqual(disk.statistics.undo_reads, 1, "a written block is no longer known to be zero")
