@@ -59,6 +59,7 @@
 #include <unistd.h>
 
 #define BLK DISK_MODEL_BLOCK
+#define MAX_SPAN_READ 256 // blocks read at once for the undo log (1 MiB, the largest FUSE write)
 
 struct blk {
     uint64_t idx;
@@ -86,6 +87,8 @@ struct disk_model {
     struct blk **list;
     size_t n, list_cap;
     uint64_t undo_bytes;
+
+    uint8_t *span; // MAX_SPAN_READ blocks: the old content of a write's blocks, read at once
 
     // bit set = block known to be zero in the image (a hole at open, unwritten since)
     uint64_t *known_zero;
@@ -327,18 +330,47 @@ static int pin_block(struct disk_model *m, struct blk *b)
     return 0;
 }
 
+// Reads `count` blocks from block `first` into m->span (zero-filled past the end).
+static int read_span(struct disk_model *m, uint64_t first, uint64_t count)
+{
+    if (!m->span && !(m->span = malloc(MAX_SPAN_READ * BLK)))
+        return -ENOMEM;
+    uint64_t off = first * BLK, want = count * BLK;
+    if (off + want > m->size)
+        want = m->size - off;
+    uint64_t got = 0;
+    while (got < want) {
+        ssize_t r = pread(m->img_fd, m->span + got, (size_t)(want - got), (off_t)(off + got));
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            return -errno;
+        }
+        if (r == 0)
+            break;
+        got += (uint64_t)r;
+    }
+    memset(m->span + got, 0, (size_t)(count * BLK - got));
+    m->st.undo_reads++;
+    return 0;
+}
+
 static int ranges_overlap(uint64_t a0, uint64_t a1, uint64_t b0, uint64_t b1)
 {
     return a0 < b1 && b0 < a1;
 }
 
 // Saves block idx's durable content before its first change since the last
-// flush. Sets *entry to NULL when a zeroing write would change nothing.
-static int save_durable(struct disk_model *m, uint64_t idx, int zeroing, size_t ws, size_t we, struct blk **entry)
+// flush, from `old` (its content, read beforehand) or else read here. Sets
+// *entry to NULL when a zeroing write would change nothing.
+static int save_durable(struct disk_model *m, uint64_t idx, const uint8_t *old, int zeroing, size_t ws, size_t we,
+                        struct blk **entry)
 {
     uint8_t cur[BLK];
     int zero = is_known_zero(m, idx);
-    if (!zero) {
+    if (!zero && old) {
+        memcpy(cur, old, BLK);
+    } else if (!zero) {
         int r = read_block(m, idx, cur);
         if (r)
             return r;
@@ -388,13 +420,31 @@ static int write_locked(struct disk_model *m, const uint8_t *data, uint64_t off,
     }
     int dropped = m->drop_on && ranges_overlap(off, end, m->drop_start, m->drop_end);
 
+    // The blocks whose durable content must be saved, read with one pread
+    // rather than one a block (a 16 KiB metadata write: 1 read, not 4).
+    uint64_t first_old = UINT64_MAX, last_old = 0;
+    for (uint64_t idx = off / BLK; idx <= (end - 1) / BLK; idx++)
+        if (!is_known_zero(m, idx) && !ul_find(m, idx)) {
+            if (first_old == UINT64_MAX)
+                first_old = idx;
+            last_old = idx;
+        }
+    const uint8_t *old = NULL;
+    if (first_old != UINT64_MAX && first_old < last_old && last_old - first_old < MAX_SPAN_READ) {
+        int r = read_span(m, first_old, last_old - first_old + 1);
+        if (r)
+            return r;
+        old = m->span;
+    }
+
     for (uint64_t idx = off / BLK; idx <= (end - 1) / BLK; idx++) {
         uint64_t bs = idx * BLK;
         size_t ws = (size_t)((off > bs ? off : bs) - bs);
         size_t we = (size_t)((end < bs + BLK ? end : bs + BLK) - bs);
         struct blk *b = ul_find(m, idx);
         if (!b) {
-            int r = save_durable(m, idx, !data, ws, we, &b);
+            const uint8_t *block_old = old && idx >= first_old && idx <= last_old ? old + (idx - first_old) * BLK : NULL;
+            int r = save_durable(m, idx, block_old, !data, ws, we, &b);
             if (r)
                 return r;
             if (!b)
@@ -641,6 +691,7 @@ int disk_model_close(disk_model *m)
     free(m->list);
     free(m->tab);
     free(m->known_zero);
+    free(m->span);
     write_log_free(m->log);
     close(m->img_fd);
     pthread_mutex_destroy(&m->mu);

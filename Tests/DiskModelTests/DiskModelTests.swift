@@ -166,7 +166,7 @@ final class DiskModelTests: XCTestCase {
         XCTAssertEqual(stats.write_bytes, UInt64(3 * block + 10))
         XCTAssertEqual(stats.reads, 1)
         XCTAssertEqual(stats.read_bytes, 100)
-        XCTAssertEqual(stats.undo_reads, 3, "each block's durable content is read once")
+        XCTAssertEqual(stats.undo_reads, 1, "the durable content of a write's three blocks is read at once")
         XCTAssertGreaterThanOrEqual(stats.undo_bytes, UInt64(3 * block))
         disk.flush()
         stats = disk.statistics
@@ -182,6 +182,8 @@ final class DiskModelTests: XCTestCase {
         disk.flush()
         disk.write(0x62, at: 0, count: block)
         XCTAssertEqual(disk.statistics.undo_reads, 1, "a written block is no longer known to be zero")
+        disk.write(0x63, at: 3 * block - 1, count: block + 2) // blocks 2..4; none saved since the flush
+        XCTAssertEqual(disk.statistics.undo_reads, 2, "one read for the three blocks")
         disk_model_power_cut(disk.model)
         XCTAssertEqual(disk.close(), 0)
         XCTAssertEqual(disk.imageBytes()[0], 0x61)

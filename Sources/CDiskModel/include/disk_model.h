@@ -36,7 +36,7 @@ struct disk_model_stats {
     uint64_t failed_writes;  // writes rejected by disk_model_fail_writes
     uint64_t dropped_writes; // writes acknowledged but dropped (disk_model_drop_writes)
     uint64_t undo_bytes;     // bytes held by the undo log (0 when empty)
-    uint64_t undo_reads;     // blocks read from the image to save their durable content
+    uint64_t undo_reads;     // reads of the image to save durable content (one read covers a write's blocks)
     uint64_t undo_reads_saved; // blocks whose durable content was known to be zero: no read
 };
 
