@@ -5,6 +5,7 @@ import Glibc
 import CDiskModel
 import CEmulatedDisk
 #endif
+import RegressCore
 
 /// The emulated disk's write log, for a crash-state search (issue 11.1): every write the filesystem sent down
 /// and every flush, in order, from the disk's start (`EmulatedDisk(…, writeLog:)`). Flushes cut the log into
