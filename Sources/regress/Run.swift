@@ -19,7 +19,7 @@ struct Run: ParsableCommand {
     @Argument(help: "Tests to run (names in tests.d, or paths to test files).")
     var tests: [String] = []
 
-    @Option(help: "Report format: human, tap, ktap, junit or json.")
+    @Option(help: "Report format: human, tap, ktap, junit, json or kcidb.")
     var format: String = "human"
 
     @Option(name: .shortAndLong, help: ArgumentHelp("Write the report to a file; the terminal then gets the human report.", valueName: "file"))
@@ -69,6 +69,8 @@ struct Run: ParsableCommand {
 
     @Flag(name: .shortAndLong, help: "No progress lines on standard error.")
     var quiet = false
+
+    @OptionGroup var kcidb: KCIDBOptions
 
     func validate() throws {
         guard ReportFormat(rawValue: format) != nil else {
@@ -141,12 +143,15 @@ struct Run: ParsableCommand {
         installSignalHandlers()
         let progress = Progress(enabled: !quiet)
         let started = Date()
-        let results = Suite(options: options).run(cases, onEvent: progress.show)
+        let startTimes = StartTimes()
+        let ran = Suite(options: options).run(cases, onEvent: startTimes.recording(progress.show))
+        let results = startTimes.stamp(ran, origin: ThisMachine.origin(kernel: kernelRelease(), shard: filter.shard))
         progress.finish()
         store.recordTimes(results)
         if !quiet { results.compactMap(store.slowdown).forEach { printError("slower than before: " + $0) } }
 
-        let run = RunSummary(results: results, seconds: Date().timeIntervalSince(started), kernel: kernelRelease())
+        var run = RunSummary(results: results, seconds: Date().timeIntervalSince(started), kernel: kernelRelease())
+        run.farm = kcidb.identity
         for report in extraReports {
             let parts = report.split(separator: "=", maxSplits: 1).map(String.init)
             guard FileManager.default.createFile(atPath: parts[1], contents: ReportFormat(rawValue: parts[0])!.render(run).data(using: .utf8)) else {

@@ -5,6 +5,8 @@ public struct RunSummary: Sendable {
     public var results: [TestResult]
     public var seconds: Double
     public var kernel: String
+    /// The farm's checkout and build this run tested (KCIDB); defaults name nothing.
+    public var farm = FarmIdentity()
     public init(results: [TestResult], seconds: Double, kernel: String) {
         self.results = results; self.seconds = seconds; self.kernel = kernel
     }
@@ -13,7 +15,7 @@ public struct RunSummary: Sendable {
 }
 
 public enum ReportFormat: String, CaseIterable, Sendable {
-    case human, tap, ktap, junit, json
+    case human, tap, ktap, junit, json, kcidb
 
     public func render(_ run: RunSummary) -> String {
         switch self {
@@ -22,6 +24,7 @@ public enum ReportFormat: String, CaseIterable, Sendable {
         case .ktap: return KTAPReport().render(run)
         case .junit: return JUnitReport().render(run)
         case .json: return JSONReport().render(run)
+        case .kcidb: return KCIDBReport().render(run)
         }
     }
 }

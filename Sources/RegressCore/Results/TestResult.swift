@@ -14,6 +14,10 @@ public struct TestResult: Codable, Sendable {
     public var fix: String?
     /// Where the run's files for this test were saved, when a results directory was kept.
     public var resultsDirectory: String?
+    /// When the case started, RFC 3339 in UTC (`timestampString`): KCIDB's start_time. Nil in older reports.
+    public var startTime: String?
+    /// The kernel, machine and shard it ran on, so that shards' reports can be merged and checked. Nil in older reports.
+    public var origin: ResultOrigin?
 
     public init(test: String, filesystem: FilesystemKind?, evidence: [Evidence] = []) {
         self.test = test
@@ -46,7 +50,7 @@ public struct TestResult: Codable, Sendable {
 
     // The stored keys, then the decided ones, written for scripts and read by nobody (they follow from evidence).
     enum CodingKeys: String, CodingKey {
-        case test, filesystem, evidence, log, seconds, summary, fix, resultsDirectory
+        case test, filesystem, evidence, log, seconds, summary, fix, resultsDirectory, startTime, origin
         case verdict, reasons, stepFailures, verifications, kernelWarnings, fsckOutput
     }
 
@@ -60,6 +64,8 @@ public struct TestResult: Codable, Sendable {
         summary = try container.decodeIfPresent(String.self, forKey: .summary) ?? ""
         fix = try container.decodeIfPresent(String.self, forKey: .fix)
         resultsDirectory = try container.decodeIfPresent(String.self, forKey: .resultsDirectory)
+        startTime = try container.decodeIfPresent(String.self, forKey: .startTime)
+        origin = try container.decodeIfPresent(ResultOrigin.self, forKey: .origin)
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -72,6 +78,8 @@ public struct TestResult: Codable, Sendable {
         try container.encode(summary, forKey: .summary)
         try container.encodeIfPresent(fix, forKey: .fix)
         try container.encodeIfPresent(resultsDirectory, forKey: .resultsDirectory)
+        try container.encodeIfPresent(startTime, forKey: .startTime)
+        try container.encodeIfPresent(origin, forKey: .origin)
         let decision = self.decision
         try container.encode(decision.verdict, forKey: .verdict)
         try container.encode(decision.reasons, forKey: .reasons)

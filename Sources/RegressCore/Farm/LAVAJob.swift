@@ -1,0 +1,164 @@
+import Foundation
+
+/// A LAVA job definition (YAML, as LAVA's lava_common.schemas validates it) that boots a kernel with QEMU
+/// and runs regress in it through the test definition this repository ships (lava/regress.yaml), which
+/// reports each case to LAVA with lava-test-case and attaches the KTAP and KCIDB reports.
+///
+/// The rootfs must hold regress and the filesystem tools (a Debian image on which scripts/install ran), or
+/// a Swift toolchain for the definition's install step to build regress. Everything that comes from the
+/// command line is written as a double-quoted YAML scalar, so no value can add a key or an action.
+public struct LAVAJob: Sendable {
+    public var kernelURL: String
+    public var rootfsURL: String?
+    /// An initramfs for a kernel whose disk driver or root filesystem is a module (a distribution's kernel).
+    public var initrdURL: String?
+    /// What the shell prints when it waits for a command, and the login to answer on the console (none:
+    /// the image starts a root shell itself).
+    public var prompts = ["root@debian:~#", "/ #"]
+    public var login: String? = "root"
+    /// The kernel's command line: a console LAVA reads, and the rootfs (QEMU's first disk) as root.
+    public var kernelArguments = "console=ttyS0,115200 root=/dev/sda rw"
+    /// The lab's name for a QEMU device type (`qemu`, or its own such as `qemu-x86_64`): the boot is QEMU's.
+    public var deviceType = "qemu"
+    /// LAVA's `arch` context for QEMU: `amd64`, `arm64`…
+    public var architecture = "amd64"
+    /// The git repository LAVA clones the test definition (and regress's sources) from, and its revision.
+    public var repository: String
+    public var revision: String?
+    public var shard: String?
+    /// Test names; none means the group `group`.
+    public var tests: [String] = []
+    public var group = "auto"
+    /// Minutes the test action may take; the job gets the boot's time on top.
+    public var testMinutes = 60
+    public var memoryMegabytes = 2048
+
+    public init(kernelURL: String, repository: String) {
+        self.kernelURL = kernelURL
+        self.repository = repository
+    }
+
+    /// The path of the test definition in this repository.
+    public static let definitionPath = "lava/regress.yaml"
+
+    public var jobName: String {
+        var name = "regress " + (tests.isEmpty ? "-g \(group)" : tests.joined(separator: " "))
+        if let shard { name += " shard \(shard)" }
+        name += " on " + (URL(string: kernelURL)?.lastPathComponent ?? kernelURL)
+        return String(name.prefix(200))
+    }
+
+    public func render() -> String {
+        var lines = [
+            "# A LAVA job for regress, made by `regress lava`; submit it with `lavacli jobs submit FILE`.",
+            "job_name: \(yamlString(jobName))",
+            "device_type: \(yamlString(deviceType))",
+            "priority: medium",
+            "visibility: public",
+            "timeouts:",
+            "  job:",
+            "    minutes: \(testMinutes + 20)",
+            "  action:",
+            "    minutes: \(min(15, testMinutes + 20))",
+            "  connection:",
+            "    minutes: 2",
+            "context:",
+            "  arch: \(yamlString(architecture))",
+            "  memory: \(memoryMegabytes)",
+            "  extra_options:",
+            "  - \(yamlString("-smp 2"))",
+            "metadata:",
+            "  regress.tests: \(yamlString(tests.isEmpty ? "-g \(group)" : tests.joined(separator: " ")))",
+        ]
+        if let shard { lines.append("  regress.shard: \(yamlString(shard))") }
+        lines += [
+            "actions:",
+            "- deploy:",
+            "    timeout:",
+            "      minutes: 10",
+            "    to: tmpfs",
+            "    os: debian",
+            "    images:",
+            "      kernel:",
+            "        image_arg: \(yamlString("-kernel {kernel} -append \"\(kernelArguments)\""))",
+            "        url: \(yamlString(kernelURL))",
+        ]
+        if let initrdURL {
+            lines += [
+                "      initrd:",
+                "        image_arg: \(yamlString("-initrd {initrd}"))",
+                "        url: \(yamlString(initrdURL))",
+            ]
+        }
+        if let rootfsURL {
+            lines += [
+                "      rootfs:",
+                "        image_arg: \(yamlString("-drive format=raw,file={rootfs}"))",
+                "        url: \(yamlString(rootfsURL))",
+            ]
+            if let compression = Self.compression(of: rootfsURL) { lines.append("        compression: \(compression)") }
+        }
+        lines += [
+            "- boot:",
+            "    timeout:",
+            "      minutes: 5",
+            "    method: qemu",
+            "    media: tmpfs",
+            "    prompts:",
+        ]
+        lines += prompts.map { "    - \(yamlString($0))" }
+        if let login {
+            lines += [
+                "    auto_login:",
+                "      login_prompt: \(yamlString("login:"))",
+                "      username: \(yamlString(login))",
+            ]
+        }
+        lines += [
+            "- test:",
+            "    timeout:",
+            "      minutes: \(testMinutes)",
+            "    definitions:",
+            "    - repository: \(yamlString(repository))",
+            "      from: git",
+        ]
+        if let revision { lines.append("      revision: \(yamlString(revision))") }
+        lines += [
+            "      path: \(Self.definitionPath)",
+            "      name: regress",
+            "      parameters:",
+            "        TESTS: \(yamlString(tests.joined(separator: " ")))",
+            "        GROUP: \(yamlString(group))",
+            "        SHARD: \(yamlString(shard ?? ""))",
+        ]
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// LAVA decompresses an image it downloads when told how: by the URL's suffix.
+    static func compression(of url: String) -> String? {
+        let path = URL(string: url)?.path ?? url
+        for (suffix, name) in [(".gz", "gz"), (".xz", "xz"), (".bz2", "bz2"), (".zst", "zstd"), (".zip", "zip")] where path.hasSuffix(suffix) {
+            return name
+        }
+        return nil
+    }
+}
+
+/// A YAML double-quoted scalar that is also a JSON string (YAML 1.1 and 1.2 read JSON's escapes alike):
+/// quotes, backslashes and every control character escaped, so that the value stays one scalar.
+func yamlString(_ text: String) -> String {
+    var out = "\""
+    for scalar in text.unicodeScalars {
+        switch scalar {
+        case "\"": out += "\\\""
+        case "\\": out += "\\\\"
+        case "\n": out += "\\n"
+        case "\t": out += "\\t"
+        case _ where scalar.value < 0x20 || (0x7f...0x9f).contains(scalar.value) || scalar.value == 0x2028 || scalar.value == 0x2029
+                  || scalar.value == 0xfeff || scalar.value >= 0xfffe && scalar.value <= 0xffff:
+            out += String(format: "\\u%04x", scalar.value)
+        default: out.unicodeScalars.append(scalar)
+        }
+    }
+    return out + "\""
+}
