@@ -1,7 +1,7 @@
 #!/bin/sh
 # LAVA's side of regress (lava/regress.yaml runs it from the repository root):
 #   regress-lava.sh install SKIP_INSTALL      build and install regress unless it is on PATH (or SKIP_INSTALL=true)
-#   regress-lava.sh run SHARD GROUP [TEST…]   run regress, report each case with lava-test-case, attach the reports
+#   regress-lava.sh run SHARD GROUP [TEST…]   run regress, report each case with lava-test-case, log the reports
 #   regress-lava.sh report FILE.ktap          only report the cases of a KTAP report
 # A case's LAVA result follows its KTAP line: `ok` pass, `not ok` fail (an ERROR too: the environment broke),
 # `# SKIP` skip, `# XFAIL` pass (a failure the known-issues file expects: KTAP's `ok`, not a failure of the run;
@@ -18,9 +18,17 @@ report_case() {   # NAME RESULT
     fi
 }
 
+# LAVA v2 has no attachments (lava-test-attach was LAVA v1's): a report goes into the job log between two
+# marker lines, from which a farm takes it (`sed -n '/^regress-lava: begin F$/,/^regress-lava: end F$/p'`).
 attach() {   # FILE
     [ -s "$1" ] || return 0
-    if command -v lava-test-attach >/dev/null 2>&1; then lava-test-attach "$1"; else echo "lava-test-attach $1"; fi
+    if command -v lava-test-attach >/dev/null 2>&1; then
+        lava-test-attach "$1"
+    else
+        echo "regress-lava: begin $(basename "$1")"
+        cat "$1"
+        echo "regress-lava: end $(basename "$1")"
+    fi
 }
 
 # KTAP result lines are `ok N NAME [# DIRECTIVE reason]` / `not ok N NAME [# DIRECTIVE reason]`, flat, at the
@@ -68,7 +76,6 @@ run)
         report_case regress-run fail
     fi
     attach "$out/regress.ktap"
-    attach "$out/regress.json"
     attach "$out/regress.kcidb.json"
     ;;
 report)

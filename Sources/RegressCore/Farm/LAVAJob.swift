@@ -2,7 +2,7 @@ import Foundation
 
 /// A LAVA job definition (YAML, as LAVA's lava_common.schemas validates it) that boots a kernel with QEMU
 /// and runs regress in it through the test definition this repository ships (lava/regress.yaml), which
-/// reports each case to LAVA with lava-test-case and attaches the KTAP and KCIDB reports.
+/// reports each case to LAVA with lava-test-case and puts the KTAP and KCIDB reports in the job log.
 ///
 /// The rootfs must hold regress and the filesystem tools (a Debian image on which scripts/install ran), or
 /// a Swift toolchain for the definition's install step to build regress. Everything that comes from the
