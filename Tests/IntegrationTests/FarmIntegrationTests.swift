@@ -296,8 +296,8 @@ final class FarmIntegrationTests: IntegrationTestCase {
     /// Runs a program with its output in files (a large one cannot fill a pipe and hang), from this test's directory.
     func runProgram(_ arguments: [String], standardOutput path: String? = nil, environment: [String: String]? = nil) throws -> ProgramOutcome {
         let outPath = path ?? directory + "/stdout-\(UUID().uuidString)", errPath = directory + "/stderr-\(UUID().uuidString)"
-        FileManager.default.createFile(atPath: outPath, contents: nil)
-        FileManager.default.createFile(atPath: errPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: outPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: errPath, contents: nil)
         let out = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath)), err = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
         let process = Process()
         process.executableURL = URL(fileURLWithPath: arguments[0])
