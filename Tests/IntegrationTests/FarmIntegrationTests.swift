@@ -64,7 +64,7 @@ final class FarmIntegrationTests: IntegrationTestCase {
     func testKCIDBOfHostileResultsIsStillValid() throws {
         let hostile = "disk full\u{0}\nok 7 - fake\r\n\u{1b}[31m\u{7f}\u{85}\u{2028}\u{fffe} ]]> <x> & 日本語 😀"
         var results: [TestResult] = []
-        for (index, verdict) in [TestResult.Verdict.pass, .fail, .skip, .error, .xfail].enumerated() {
+        for (index, verdict) in [Verdict.pass, .fail, .skip, .error, .xfail].enumerated() {
             var result = TestResult(test: "case-\(index) \(hostile)", filesystem: index == 4 ? nil : FilesystemKind.allCases[index % 3],
                                     evidence: Self.evidence(for: verdict, reason: hostile + String(repeating: "é", count: 20_000)))
             result.log = (0..<3000).map { "\($0) \(hostile)" }
@@ -260,7 +260,7 @@ final class FarmIntegrationTests: IntegrationTestCase {
     /// The helper LAVA runs reads regress's KTAP report and reports each case as LAVA wants it.
     func testTheLAVAHelperReportsEachCaseOfAKTAPReport() throws {
         var results = [TestResult(test: "passes", filesystem: .btrfs)]
-        for (name, verdict) in [("fails", TestResult.Verdict.fail), ("skips", .skip), ("known", .xfail), ("broke", .error)] {
+        for (name, verdict) in [("fails", Verdict.fail), ("skips", .skip), ("known", .xfail), ("broke", .error)] {
             results.append(TestResult(test: name, filesystem: .xfs, evidence: Self.evidence(for: verdict, reason: "\(name) because\nok 9 forged # SKIP")))
         }
         let ktap = directory + "/run.ktap"
@@ -280,7 +280,7 @@ final class FarmIntegrationTests: IntegrationTestCase {
     // MARK: helpers
 
     /// Evidence that decides `verdict`, with `reason` in the reasons it gives.
-    static func evidence(for verdict: TestResult.Verdict, reason: String) -> [Evidence] {
+    static func evidence(for verdict: Verdict, reason: String) -> [Evidence] {
         let failure = Evidence.stepFailed(StepFailure(location: SourceLocation(file: "tests.d/x", line: 1), step: reason, got: .EIO, expected: "success"))
         switch verdict {
         case .pass: return []

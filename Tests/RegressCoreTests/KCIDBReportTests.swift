@@ -9,7 +9,7 @@ final class KCIDBReportTests: XCTestCase {
     static let origin = ResultOrigin(kernel: "Linux 6.18.44", hostname: "lab-3", architecture: "x86_64", shard: "2/3",
                                      toolVersions: ["mkfs.btrfs": "mkfs.btrfs, part of btrfs-progs v6.2", "mkfs.xfs": "mkfs.xfs version 6.1.0"])
 
-    static func result(_ test: String, _ filesystem: FilesystemKind?, _ verdict: TestResult.Verdict,
+    static func result(_ test: String, _ filesystem: FilesystemKind?, _ verdict: Verdict,
                        detail: String = "", log: [String] = [], start: String = "2026-12-02T04:00:00.000Z") -> TestResult {
         var result = farmResult(test, filesystem, verdict, detail: detail)
         result.log = log

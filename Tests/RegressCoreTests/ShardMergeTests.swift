@@ -5,7 +5,7 @@ import XCTest
 /// Reading JSON reports back and merging shards: the order and counts of an unsharded run, and every
 /// refusal (mixed kernels, overlapping shards, shards of different N).
 final class ShardMergeTests: XCTestCase {
-    static func result(_ test: String, _ filesystem: FilesystemKind?, _ verdict: TestResult.Verdict,
+    static func result(_ test: String, _ filesystem: FilesystemKind?, _ verdict: Verdict,
                        kernel: String = "Linux 6.18.44", shard: String? = "1/3") -> TestResult {
         var result = farmResult(test, filesystem, verdict)
         result.seconds = 0.25

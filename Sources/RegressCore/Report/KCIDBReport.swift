@@ -110,7 +110,7 @@ public struct KCIDBReport {
         return .object(document)
     }
 
-    func status(_ verdict: TestResult.Verdict) -> String {
+    func status(_ verdict: Verdict) -> String {
         switch verdict {
         case .pass: return "PASS"
         case .fail, .xfail: return "FAIL"
