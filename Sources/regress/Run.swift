@@ -15,6 +15,7 @@ struct Run: ParsableCommand {
 
     @OptionGroup var location: TestsLocation
     @OptionGroup var filter: SelectionOptions
+    @OptionGroup(title: "Kernel under test (a VM)") var virtualMachine: VirtualMachineOptions
 
     @Argument(help: "Tests to run (names in tests.d, or paths to test files).")
     var tests: [String] = []
@@ -90,6 +91,7 @@ struct Run: ParsableCommand {
     }
 
     func run() throws {
+        if let kernel = virtualMachine.kernel { runInVirtualMachine(kernel) }
         let reportFormat = ReportFormat(rawValue: format)!
         if let scratchDevice {
             // Checked before anything else: a refused device is left exactly as it was.
@@ -121,6 +123,7 @@ struct Run: ParsableCommand {
         var options = Suite.Options()
         options.jobs = jobs
         options.defaultTimeout = timeout
+        options.timeoutScale = virtualMachine.effectiveTimeoutScale
         options.caseOptions.workDirectory = workDirectory
         options.caseOptions.alwaysEmulate = alwaysEmulate
         options.caseOptions.scratchDevice = scratchDevice

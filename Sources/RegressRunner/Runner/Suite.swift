@@ -19,6 +19,8 @@ public final class Suite {
         public var defaultTimeout = 300
         /// A fixed timeout for every test (`--timeout`), over the test's own.
         public var timeoutOverride: Int?
+        /// Every timeout is multiplied by this (`--timeout-scale`: a slow machine, a VM under TCG).
+        public var timeoutScale = 1.0
         /// The regress binary that runs a case (normally the one running now).
         public var executable = "/proc/self/exe"
         public var caseOptions = CaseOptions()
@@ -127,7 +129,7 @@ public final class Suite {
         try JSONEncoder().encode(CaseRequest(testCase: testCase, options: options.caseOptions))
             .write(to: URL(fileURLWithPath: requestPath))
         let child = try ChildProcess.start(options.executable, ["__run-case", requestPath, resultPath], outputPath: outputPath)
-        let timeout = options.timeoutOverride ?? testCase.test.timeoutSeconds ?? options.defaultTimeout
+        let timeout = Int((Double(options.timeoutOverride ?? testCase.test.timeoutSeconds ?? options.defaultTimeout) * options.timeoutScale).rounded(.up))
         let now = monotonicSeconds()
         return Running(testCase: testCase, index: index, child: child, started: now, deadline: now + Double(timeout),
                        resultPath: resultPath, outputPath: outputPath)

@@ -1,0 +1,67 @@
+/// The `regress run` arguments the guest's regress gets: the host's, less what only the host can act on
+/// (the VM's own options, and the paths it writes: results, reports, the work directory), plus the guest's
+/// replacements. Everything else (test names, -g, --fs, -j, --timeout, --tests-dir, -E …) passes through
+/// unchanged, and means the same inside, since the guest sees the host's files at the same paths.
+public struct GuestArguments: Equatable, Sendable {
+    /// The arguments for the guest's `regress` (its binary first).
+    public let arguments: [String]
+    /// Report files the guest writes to the control share, and where the host copies each one.
+    public let copies: [(guest: String, host: String)]
+
+    public static func == (a: GuestArguments, b: GuestArguments) -> Bool {
+        a.arguments == b.arguments && a.copies.map(\.guest) == b.copies.map(\.guest) && a.copies.map(\.host) == b.copies.map(\.host)
+    }
+
+    /// Options (each with a value) that the host handles and the guest must not see as given.
+    static let hostOnly: Set<String> = ["--kernel", "--vm-memory", "--vm-cpus", "--vm-timeout", "--vm-accel",
+                                        "--timeout-scale", "--results", "--workdir", "--output", "-o", "--report"]
+
+    /// - Parameters:
+    ///   - runArguments: what followed `run` on the host's command line.
+    ///   - output/reports: the parsed `--output FILE` and `--report FORMAT=FILE` values.
+    ///   - filesDirectory: a directory of the control share, where the guest writes those reports.
+    public init(executable: String, runArguments: [String], output: String?, reports: [String],
+                resultsDirectory: String, filesDirectory: String, timeoutScale: Double) {
+        var kept: [String] = []
+        var index = 0
+        while index < runArguments.count {
+            let argument = runArguments[index]
+            if argument == "--" {
+                kept += runArguments[index...]
+                break
+            }
+            if GuestArguments.hostOnly.contains(argument) {
+                index += 2   // the option and its value
+                continue
+            }
+            if let equals = argument.firstIndex(of: "="), GuestArguments.hostOnly.contains(String(argument[..<equals])) {
+                index += 1
+                continue
+            }
+            kept.append(argument)
+            index += 1
+        }
+        var added = ["--results", resultsDirectory, "--timeout-scale", GuestArguments.format(timeoutScale)]
+        var copies: [(guest: String, host: String)] = []
+        if let output {
+            copies.append((filesDirectory + "/output", output))
+            added += ["--output", filesDirectory + "/output"]
+        }
+        for (number, report) in reports.enumerated() {
+            let parts = report.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2 else { continue }
+            let guestFile = filesDirectory + "/report-\(number + 1)"
+            copies.append((guestFile, parts[1]))
+            added += ["--report", parts[0] + "=" + guestFile]
+        }
+        // Before any "--": after it, everything is a test name.
+        let separator = kept.firstIndex(of: "--") ?? kept.endIndex
+        kept.insert(contentsOf: added, at: separator)
+        arguments = [executable, "run"] + kept
+        self.copies = copies
+    }
+
+    static func format(_ value: Double) -> String {
+        value == value.rounded() ? String(Int(value)) : String(value)
+    }
+}

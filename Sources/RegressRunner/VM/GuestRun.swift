@@ -1,0 +1,215 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+
+/// `regress run --kernel`: boots the kernel in a throw-away VM, runs the same `regress run` inside, and
+/// brings back its standard output, its report files and its results directory. The host's side, from a
+/// private work directory (/var/tmp/regress-vm.XXXXXX: the initramfs, the guest's init script, the console
+/// log and the control share) that it removes at the end.
+public struct GuestRun {
+    public struct Options: Sendable {
+        public var memoryMiB = 2048
+        public var cpus = 2
+        public var accelerator = VirtualMachine.Accelerator.tcg
+        /// The host-side limit for the whole VM, boot included.
+        public var timeout: Double = 3600
+        /// Whether the guest's console (kernel messages, regress's progress) is copied to standard error.
+        public var showConsole = true
+        public init() {}
+    }
+
+    public enum Problem: Error, CustomStringConvertible {
+        case noTool(String, String)
+        case dynamicBusybox(String)
+        case badArgument(String)
+        case workDirectory(String)
+
+        public var description: String {
+            switch self {
+            case .noTool(let tool, let package): return "\(tool) not found (install \(package): scripts/install-vm)"
+            case .dynamicBusybox(let path): return "\(path) is dynamically linked; the VM's initramfs needs busybox-static (scripts/install-vm)"
+            case .badArgument(let argument): return "an argument with a newline cannot be passed to the VM: \(argument.debugDescription)"
+            case .workDirectory(let why): return "cannot prepare the VM's work directory: \(why)"
+            }
+        }
+    }
+
+    /// What the run came to: the exit status, a message when the guest's regress could not give one,
+    /// and the guest regress's standard output (the report).
+    public struct Result: Sendable {
+        public let outcome: GuestOutcome
+        public let standardOutput: Data
+        public let consoleLog: String?
+    }
+
+    let kernel: KernelImage
+    let options: Options
+    let qemu: String
+    let busybox: String
+
+    /// Checks the host's side (QEMU, a static busybox) before anything is made or booted.
+    public init(kernel: KernelImage, options: Options) throws {
+        guard let qemu = Subprocess.locate("qemu-system-x86_64") else { throw Problem.noTool("qemu-system-x86_64", "qemu-system-x86") }
+        guard let busybox = Subprocess.locate("busybox") else { throw Problem.noTool("busybox", "busybox-static") }
+        guard GuestRun.isStatic(busybox) else { throw Problem.dynamicBusybox(busybox) }
+        self.kernel = kernel
+        self.options = options
+        self.qemu = qemu
+        self.busybox = URL(fileURLWithPath: busybox).resolvingSymlinksInPath().path
+    }
+
+    /// The modules a modular kernel needs before it can reach the host's root.
+    static let rootModules = ["virtio_pci", "9pnet_virtio", "9p"]
+
+    /// What the guest runs: `regress run` with the host's arguments (what followed `run`), and the parsed
+    /// values of the ones the host takes over (see GuestArguments).
+    public struct Request: Sendable {
+        public var executable: String
+        public var runArguments: [String]
+        public var output: String?
+        public var reports: [String] = []
+        /// Shared writable with the guest, at the same path.
+        public var resultsDirectory: String
+        public var timeoutScale: Double = 1
+        public init(executable: String, runArguments: [String], resultsDirectory: String) {
+            self.executable = executable
+            self.runArguments = runArguments
+            self.resultsDirectory = resultsDirectory
+        }
+    }
+
+    /// Boots the VM, runs `request` in it and waits for it to end.
+    public func run(_ request: Request, interrupted: () -> Int32, onConsoleLine: (String) -> Void = { _ in }) throws -> Result {
+        if let bad = request.runArguments.first(where: { $0.contains("\n") }) { throw Problem.badArgument(bad) }
+        let resultsDirectory = request.resultsDirectory
+        let work = try GuestRun.makeWorkDirectory()
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        let control = work + "/control"
+        let files = control + "/files"
+        let arguments = GuestArguments(executable: request.executable, runArguments: request.runArguments, output: request.output,
+                                       reports: request.reports, resultsDirectory: resultsDirectory, filesDirectory: files,
+                                       timeoutScale: request.timeoutScale)
+        do {
+            try FileManager.default.createDirectory(atPath: files, withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(atPath: resultsDirectory, withIntermediateDirectories: true)
+            try (arguments.arguments.joined(separator: "\n") + "\n").write(toFile: control + "/args", atomically: false, encoding: .utf8)
+            try FileManager.default.currentDirectoryPath.write(toFile: control + "/cwd", atomically: false, encoding: .utf8)
+            if let sudoUID = ProcessInfo.processInfo.environment["SUDO_UID"] {
+                try sudoUID.write(toFile: control + "/sudo-uid", atomically: false, encoding: .utf8)
+            }
+            if isatty(2) == 0 || !options.showConsole { FileManager.default.createFile(atPath: control + "/plain-progress", contents: nil) }
+        } catch {
+            throw Problem.workDirectory(error.localizedDescription)
+        }
+
+        let stage2 = work + "/guest-init"
+        let script = GuestScript(busybox: busybox, controlDirectory: control, resultsDirectory: resultsDirectory, stage2Path: stage2)
+        var machine: VirtualMachine
+        do {
+            try script.stage2().write(toFile: stage2, atomically: false, encoding: .utf8)
+            chmod(stage2, 0o755)
+            if let modulesDirectory = kernel.modulesDirectory {
+                let initramfs = work + "/initramfs.cpio"
+                try buildInitramfs(script: script, modules: KernelModules(directory: modulesDirectory)).write(to: URL(fileURLWithPath: initramfs))
+                machine = VirtualMachine(kernel: kernel.path, initramfs: initramfs, commandLine: "console=ttyS0 panic=-1 quiet rdinit=/init")
+            } else {
+                // A kernel with virtio-pci and 9p built in mounts the host's root itself and runs stage 2 as init.
+                machine = VirtualMachine(kernel: kernel.path, initramfs: nil, commandLine:
+                    "console=ttyS0 panic=-1 quiet root=\(GuestScript.rootTag) rootfstype=9p rootflags=\(GuestScript.ninePOptions),cache=loose ro init=\(stage2)")
+            }
+        } catch {
+            throw Problem.workDirectory(error.localizedDescription)
+        }
+        machine.qemu = qemu
+        machine.memoryMiB = options.memoryMiB
+        machine.cpus = options.cpus
+        machine.accelerator = options.accelerator
+        machine.shares = [
+            VirtualMachine.Share(tag: GuestScript.rootTag, hostPath: "/", readOnly: true),
+            VirtualMachine.Share(tag: GuestScript.controlTag, hostPath: control, readOnly: false),
+            VirtualMachine.Share(tag: GuestScript.resultsTag, hostPath: resultsDirectory, readOnly: false),
+        ]
+
+        let runsBefore = Set((try? FileManager.default.contentsOfDirectory(atPath: resultsDirectory)) ?? [])
+        var seen = GuestOutcome.Observation()
+        let consoleLog = work + "/console.log"
+        let ending = try machine.run(consoleLog: consoleLog, timeout: options.timeout, interrupted: interrupted) { line in
+            if options.showConsole { onConsoleLine(line) }
+            seen.consoleTail.append(line)
+            if seen.consoleTail.count > 25 { seen.consoleTail.removeFirst() }
+            if line.hasPrefix(GuestMarker.booted) { seen.sawBoot = true }
+            if line.hasPrefix(GuestMarker.started) { seen.sawStart = true }
+            if line.hasPrefix(GuestMarker.missing) {
+                seen.missing = String(line.dropFirst(GuestMarker.missing.count)).trimmingCharacters(in: .whitespaces)
+            }
+        }
+        switch ending {
+        case .exited(let status):
+            seen.qemuStatus = status
+            if status != 0 { seen.qemuFailed = seen.consoleTail.last(where: { $0.hasPrefix("qemu") }) ?? "exit status \(status)" }
+        case .timedOut(let seconds): seen.timedOut = seconds
+        case .interrupted(let signal): return Result(outcome: GuestOutcome(status: 128 + signal, message: "interrupted: the VM was stopped"),
+                                                     standardOutput: Data(), consoleLog: nil)
+        }
+        if let text = try? String(contentsOfFile: control + "/status", encoding: .utf8), let status = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)) {
+            seen.guestStatus = status
+        }
+        for (guest, host) in arguments.copies where FileManager.default.fileExists(atPath: guest) {
+            try? FileManager.default.removeItem(atPath: host)
+            try? FileManager.default.copyItem(atPath: guest, toPath: host)
+        }
+        // The whole console beside the run's results: the post-mortem of a panic or a hang.
+        var keptConsole: String?
+        let newRuns = Set((try? FileManager.default.contentsOfDirectory(atPath: resultsDirectory)) ?? []).subtracting(runsBefore)
+        for run in newRuns.sorted() where run != "latest" && run != "times.json" {
+            let destination = resultsDirectory + "/" + run + "/console.log"
+            if (try? FileManager.default.copyItem(atPath: consoleLog, toPath: destination)) != nil { keptConsole = destination }
+        }
+        let standardOutput = FileManager.default.contents(atPath: control + "/stdout") ?? Data()
+        return Result(outcome: GuestOutcome.decide(seen), standardOutput: standardOutput, consoleLog: keptConsole)
+    }
+
+    /// busybox, the stage 1 script and the modules that reach the host's root, dependencies first.
+    func buildInitramfs(script: GuestScript, modules: KernelModules) throws -> Data {
+        var archive = Initramfs()
+        for directory in ["bin", "dev", "proc", "sys", "newroot", "modules"] { archive.directory(directory) }
+        archive.characterDevice("dev/console", major: 5, minor: 1)
+        archive.file("bin/busybox", contents: try Data(contentsOf: URL(fileURLWithPath: busybox)), executable: true)
+        var inside: [String] = []
+        for file in modules.loadOrder(GuestRun.rootModules).files {
+            let name = "modules/" + (file as NSString).lastPathComponent
+            archive.file(name, contents: try Data(contentsOf: URL(fileURLWithPath: modules.directory + "/" + file)))
+            inside.append("/" + name)
+        }
+        archive.file("init", contents: Data(script.stage1(moduleFiles: inside).utf8), executable: true)
+        return archive.data()
+    }
+
+    static func makeWorkDirectory() throws -> String {
+        var template = Array("/var/tmp/regress-vm.XXXXXX".utf8CString)
+        guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
+            throw Problem.workDirectory("/var/tmp: \(String(cString: strerror(errno)))")
+        }
+        return String(cString: made)
+    }
+
+    /// An ELF executable without a PT_INTERP program header needs no dynamic loader: it runs in an
+    /// initramfs that holds nothing else.
+    static func isStatic(_ path: String) -> Bool {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return false }
+        defer { try? handle.close() }
+        let bytes = [UInt8](handle.readData(ofLength: 65536))
+        guard bytes.count > 64, bytes[0..<4] == [0x7f, 0x45, 0x4c, 0x46], bytes[4] == 2 else { return false }
+        func read(_ offset: Int, _ size: Int) -> Int {
+            (0..<size).reduce(0) { $0 | Int(bytes[offset + $1]) << (8 * $1) }
+        }
+        let programHeaders = read(0x20, 8), entrySize = read(0x36, 2), count = read(0x38, 2)
+        for index in 0..<count {
+            let offset = programHeaders + index * entrySize
+            guard offset + 4 <= bytes.count else { return false }
+            if read(offset, 4) == 3 { return false }   // PT_INTERP
+        }
+        return true
+    }
+}
