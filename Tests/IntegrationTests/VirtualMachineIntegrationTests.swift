@@ -1,0 +1,113 @@
+import Foundation
+import XCTest
+import RegressRunner
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `regress run --kernel` for real: Debian's kernel (scripts/install-vm installs it, with QEMU and
+/// busybox-static) boots in QEMU under TCG, and the same regress runs the seed's test inside. Also the
+/// endings that must not boot anything, or that must be skipped by `git bisect run` (125).
+final class VirtualMachineIntegrationTests: IntegrationTestCase {
+    struct Outcome { let status: Int32; let standardOutput: String; let standardError: String; let seconds: Double }
+
+    /// Runs the regress binary with its standard output and error in files (the console is long).
+    func regressCapturing(_ arguments: [String]) throws -> Outcome {
+        let binary = try XCTUnwrap(Self.regressExecutable, "the regress executable is not next to the test bundle")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = arguments
+        process.currentDirectoryURL = URL(fileURLWithPath: directory)
+        FileManager.default.createFile(atPath: directory + "/stdout", contents: nil)
+        FileManager.default.createFile(atPath: directory + "/stderr", contents: nil)
+        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: directory + "/stdout"))
+        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: directory + "/stderr"))
+        let started = Date()
+        try process.run()
+        process.waitUntilExit()
+        return Outcome(status: process.terminationStatus,
+                       standardOutput: (try? String(contentsOfFile: directory + "/stdout", encoding: .utf8)) ?? "",
+                       standardError: (try? String(contentsOfFile: directory + "/stderr", encoding: .utf8)) ?? "",
+                       seconds: Date().timeIntervalSince(started))
+    }
+
+    /// The release of the Debian kernel scripts/install-vm installed (a /boot/vmlinuz with its modules).
+    func installedKernel() throws -> String {
+        let releases = ((try? FileManager.default.contentsOfDirectory(atPath: "/lib/modules")) ?? []).sorted()
+        guard let release = releases.last(where: { FileManager.default.fileExists(atPath: "/boot/vmlinuz-\($0)") }) else {
+            throw EnvironmentError(description: "no kernel in /boot with modules in /lib/modules: run scripts/install-vm (linux-image-amd64)")
+        }
+        return release
+    }
+
+    /// The VMs' work directories, to check that none is left behind (or made at all).
+    static func vmWorkDirectories() -> Set<String> {
+        Set(((try? FileManager.default.contentsOfDirectory(atPath: "/var/tmp")) ?? []).filter { $0.hasPrefix("regress-vm.") })
+    }
+
+    func testTheSeedsTestPassesInDebiansKernelInAVM() throws {
+        let release = try installedKernel()
+        let before = Self.vmWorkDirectories()
+        let outcome = try regressCapturing(["run", "--kernel", release, "--results", directory + "/results",
+                                            "--report", "json=" + directory + "/report.json", "nocow-reflink"])
+        let console = outcome.standardError
+        XCTAssertEqual(outcome.status, 0, "stderr (the console):\n" + console.suffix(4000))
+        XCTAssertTrue(outcome.standardOutput.contains("ok     nocow-reflink.btrfs"), outcome.standardOutput)
+        XCTAssertTrue(outcome.standardOutput.contains("on Linux \(release)"), "the tests must have run on the booted kernel: \(outcome.standardOutput)")
+        XCTAssertTrue(console.contains("regress-vm: booted"), "the console is streamed to standard error")
+
+        // The report file the guest wrote came back to the path the host asked for.
+        let report = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: directory + "/report.json"))) as? [String: Any]
+        let result = try XCTUnwrap((report?["results"] as? [[String: Any]])?.first)
+        XCTAssertEqual(result["verdict"] as? String, "pass")
+        // So did the results directory, through the writable share, with the whole console beside it.
+        let run = try XCTUnwrap(try FileManager.default.destinationOfSymbolicLink(atPath: directory + "/results/latest"))
+        let verdict = try String(contentsOfFile: directory + "/results/\(run)/nocow-reflink.btrfs/verdict", encoding: .utf8)
+        XCTAssertEqual(verdict.split(separator: "\n").first, "pass")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: directory + "/results/\(run)/console.log"))
+        XCTAssertEqual(Self.vmWorkDirectories().subtracting(before), [], "the VM's work directory must be removed")
+        print("regress run --kernel \(release) nocow-reflink: \(String(format: "%.1f", outcome.seconds)) s in all")
+    }
+
+    func testWhatIsNotAKernelIsAUsageErrorAndNothingBoots() throws {
+        let before = Self.vmWorkDirectories()
+        let notAKernel = directory + "/bzImage"
+        try Data(repeating: 0x41, count: 4096).write(to: URL(fileURLWithPath: notAKernel))
+        let outcome = try regressCapturing(["run", "--kernel", notAKernel, "nocow-reflink"])
+        XCTAssertEqual(outcome.status, 2, outcome.standardError)
+        XCTAssertEqual(outcome.standardError, "regress: --kernel \(notAKernel): not a kernel image: no x86 boot header (\"HdrS\" at 0x202), so not a bzImage\n")
+        XCTAssertEqual(outcome.standardOutput, "")
+        XCTAssertLessThan(outcome.seconds, 10, "nothing may boot")
+        XCTAssertEqual(Self.vmWorkDirectories().subtracting(before), [], "nothing may be made")
+    }
+
+    /// A kernel that cannot mount the host's root is one `git bisect run` must skip (125), with the reason.
+    /// Debian's kernel has 9p as a module; its bzImage, its header's release changed so that no modules
+    /// match, boots without an initramfs and panics at the root mount — cheaply, a few seconds in.
+    func testAKernelThatCannotReachRegressIsSkipped() throws {
+        let release = try installedKernel()
+        var image = try [UInt8](Data(contentsOf: URL(fileURLWithPath: "/boot/vmlinuz-\(release)")))
+        let versionAt = 0x200 + (Int(image[0x20E]) | Int(image[0x20F]) << 8)
+        XCTAssertEqual(String(decoding: image[versionAt..<(versionAt + release.utf8.count)], as: UTF8.self), release)
+        image[versionAt] = UInt8(ascii: "0")   // "6.1.0-57-amd64" -> "0.1.0-57-amd64": no such modules
+        let kernel = directory + "/bzImage"
+        try Data(image).write(to: URL(fileURLWithPath: kernel))
+
+        let outcome = try regressCapturing(["run", "-q", "--kernel", kernel, "--vm-timeout", "300", "--results", directory + "/results", "nocow-reflink"])
+        XCTAssertEqual(outcome.status, 125, outcome.standardError)
+        let message = outcome.standardError.split(separator: "\n").first.map(String.init) ?? ""
+        XCTAssertTrue(message.hasPrefix("regress: --kernel \(kernel): the kernel never started regress (it cannot mount the host's root over 9p"), message)
+        XCTAssertTrue(outcome.standardError.contains("Unable to mount root fs"), "the console's tail: \(outcome.standardError)")
+    }
+
+    /// A kernel that stops answering once regress runs fails (1), not skipped: the VM's limit ends it.
+    func testAVMThatDoesNotFinishInItsTimeFailsWithTheConsolesTail() throws {
+        let release = try installedKernel()
+        let outcome = try regressCapturing(["run", "-q", "--kernel", release, "--vm-timeout", "45", "--results", directory + "/results", "nocow-reflink"])
+        XCTAssertEqual(outcome.status, 1, outcome.standardError)
+        XCTAssertTrue(outcome.standardError.hasPrefix("regress: --kernel \(release): the VM did not finish within 45s (--vm-timeout) while regress ran: a hung kernel; console's last lines:"),
+                      outcome.standardError)
+        XCTAssertTrue(outcome.standardError.contains("regress-vm: running regress"), outcome.standardError)
+        XCTAssertLessThan(outcome.seconds, 60)
+    }
+}
