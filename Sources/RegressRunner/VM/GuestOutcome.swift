@@ -20,7 +20,8 @@ public struct GuestOutcome: Equatable, Sendable {
     }
 
     public static func decide(_ seen: Observation) -> GuestOutcome {
-        let tail = seen.consoleTail.isEmpty ? "" : "; console's last lines:\n" + seen.consoleTail.map { "    " + $0 }.joined(separator: "\n")
+        let shown = GuestOutcome.relevantLines(seen.consoleTail)
+        let tail = shown.isEmpty ? "" : "; console's last lines:\n" + shown.map { "    " + $0 }.joined(separator: "\n")
         if let status = seen.guestStatus {
             switch status {
             case 0, 1, 2, 125: return GuestOutcome(status: status, message: nil)
@@ -44,6 +45,15 @@ public struct GuestOutcome: Equatable, Sendable {
             return GuestOutcome(status: 125, message: "QEMU could not boot the kernel: \(failure)")
         }
         return GuestOutcome(status: 125, message: "the kernel never started regress" + hint(seen) + tail)
+    }
+
+    /// What of the console's tail explains an ending: before a panic, what led to it (the panic's stack
+    /// trace, in the whole console.log, says less to a user); otherwise the last lines.
+    static func relevantLines(_ tail: [String]) -> [String] {
+        if let panic = tail.firstIndex(where: { $0.contains("Kernel panic") }) {
+            return Array(tail[max(0, panic - 12)...panic])
+        }
+        return Array(tail.suffix(15))
     }
 
     /// Why a kernel did not get as far as regress, when its console says.

@@ -137,7 +137,7 @@ public struct GuestRun {
         let ending = try machine.run(consoleLog: consoleLog, timeout: options.timeout, interrupted: interrupted) { line in
             if options.showConsole { onConsoleLine(line) }
             seen.consoleTail.append(line)
-            if seen.consoleTail.count > 25 { seen.consoleTail.removeFirst() }
+            if seen.consoleTail.count > 60 { seen.consoleTail.removeFirst() }
             if line.hasPrefix(GuestMarker.booted) { seen.sawBoot = true }
             if line.hasPrefix(GuestMarker.started) { seen.sawStart = true }
             if line.hasPrefix(GuestMarker.missing) {
