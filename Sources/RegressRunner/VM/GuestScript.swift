@@ -32,7 +32,7 @@ public struct GuestScript {
     let modules: [String]
 
     public init(busybox: String, controlDirectory: String, resultsDirectory: String, stage2Path: String,
-                modules: [String] = ["loop", "fuse", "overlay", "btrfs", "xfs", "ext4"]) {
+                modules: [String] = ["loop", "fuse", "overlay", "btrfs", "xfs", "ext4", "dm-flakey", "dm-log-writes"]) {
         self.busybox = busybox
         self.controlDirectory = controlDirectory
         self.resultsDirectory = resultsDirectory
