@@ -115,7 +115,7 @@ public struct GuestScript {
         $b mount -t 9p -o \(GuestScript.ninePOptions) \(GuestScript.resultsTag) "$root"\(shellQuote(resultsDirectory)) \\
             || missing "the results share over 9p (CONFIG_NET_9P_VIRTIO, CONFIG_9P_FS)"
         [ -c /dev/loop-control ] || missing "loop devices (CONFIG_BLK_DEV_LOOP)"
-        [ -c /dev/fuse ] || echo "\(GuestMarker.prefix) no /dev/fuse (CONFIG_FUSE_FS): tests with power cuts or disk faults will be skipped"
+        [ -c /dev/fuse ] || echo "\(GuestMarker.prefix) no /dev/fuse (CONFIG_FUSE_FS): no emulated disk, so power cuts need dm-flakey and disk faults are skipped"
         for fs in btrfs xfs ext4; do
             $b grep -qw "$fs" /proc/filesystems || echo "\(GuestMarker.prefix) no $fs in this kernel: its tests will be skipped"
         done
