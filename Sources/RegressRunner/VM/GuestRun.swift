@@ -98,7 +98,7 @@ public struct GuestRun {
             if let sudoUID = ProcessInfo.processInfo.environment["SUDO_UID"] {
                 try sudoUID.write(toFile: control + "/sudo-uid", atomically: false, encoding: .utf8)
             }
-            if isatty(2) == 0 || !options.showConsole { FileManager.default.createFile(atPath: control + "/plain-progress", contents: nil) }
+            if isatty(2) == 0 || !options.showConsole { _ = FileManager.default.createFile(atPath: control + "/plain-progress", contents: nil) }
         } catch {
             throw Problem.workDirectory(error.localizedDescription)
         }

@@ -79,7 +79,7 @@ public struct VirtualMachine: Sendable {
     public func run(consoleLog: String, timeout: Double, interrupted: () -> Int32,
                     onLine: (String) -> Void) throws -> Ending {
         guard let executable = Subprocess.locate(qemu) else { throw Subprocess.Failure.notFound(qemu) }
-        FileManager.default.createFile(atPath: consoleLog, contents: nil)
+        _ = FileManager.default.createFile(atPath: consoleLog, contents: nil)
         let reader = try FileDescriptorReader(path: consoleLog)
         let child = try ChildProcess.start(executable, arguments, outputPath: consoleLog)
         let deadline = monotonicSeconds() + timeout
