@@ -10,7 +10,7 @@ import Foundation
 public struct GuestRun {
     public struct Options: Sendable {
         public var memoryMiB = 2048
-        public var cpus = 2
+        public var cpus = 1
         public var accelerator = VirtualMachine.Accelerator.tcg
         /// The host-side limit for the whole VM, boot included.
         public var timeout: Double = 3600

@@ -32,7 +32,7 @@ public struct VirtualMachine: Sendable {
     public var initramfs: String?
     public var commandLine: String
     public var memoryMiB = 2048
-    public var cpus = 2
+    public var cpus = 1
     public var accelerator = Accelerator.tcg
     public var shares: [Share] = []
 
