@@ -18,8 +18,8 @@ final class VirtualMachineIntegrationTests: IntegrationTestCase {
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = arguments
         process.currentDirectoryURL = URL(fileURLWithPath: directory)
-        FileManager.default.createFile(atPath: directory + "/stdout", contents: nil)
-        FileManager.default.createFile(atPath: directory + "/stderr", contents: nil)
+        XCTAssertTrue(FileManager.default.createFile(atPath: directory + "/stdout", contents: nil))
+        XCTAssertTrue(FileManager.default.createFile(atPath: directory + "/stderr", contents: nil))
         process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: directory + "/stdout"))
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: directory + "/stderr"))
         let started = Date()
