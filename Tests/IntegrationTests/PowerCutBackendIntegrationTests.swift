@@ -24,7 +24,7 @@ final class PowerCutBackendIntegrationTests: IntegrationTestCase {
     func testWithoutTheBackendTheStepsBeforeTheCutRunAndTheCaseIsSkippedThere() throws {
         let test = try define("cut", Self.text)
         guard let result = run(test, on: [.ext4], options: forcing(.flakey)).first else { return }
-        if let why = PowerCutBackends.available()[.flakey] ?? nil {
+        if let why = PowerCutBackends.whyUnavailable(.flakey) {
             XCTAssertEqual(result.verdict, .skip, Self.explain(result))
             XCTAssertEqual(result.reasons, ["'power-cut' at \(test.path):8:1 needs \(CommandSpec.Requirement.powerCut): --power-cut-backend flakey: \(why); the steps before it ran and passed"])
             XCTAssertEqual(result.verifications.map(\.passed), [true], "the verify before the cut ran")

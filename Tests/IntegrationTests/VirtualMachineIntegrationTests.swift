@@ -45,14 +45,18 @@ final class VirtualMachineIntegrationTests: IntegrationTestCase {
         Set(((try? FileManager.default.contentsOfDirectory(atPath: "/var/tmp")) ?? []).filter { $0.hasPrefix("regress-vm.") })
     }
 
+    /// One boot, the way CI and a bisect use it: the seed's test and another power-cut test, both cutting
+    /// the power through device-mapper (dm-flakey, as on a kernel without FUSE), in Debian's kernel.
     func testTheSeedsTestPassesInDebiansKernelInAVM() throws {
         let release = try installedKernel()
         let before = Self.vmWorkDirectories()
         let outcome = try regressCapturing(["run", "--kernel", release, "--results", directory + "/results",
-                                            "--report", "json=" + directory + "/report.json", "nocow-reflink"])
+                                            "--power-cut-backend", "flakey", "--fs", "btrfs",
+                                            "--report", "json=" + directory + "/report.json", "nocow-reflink", "punch-partial-block-fsync"])
         let console = outcome.standardError
         XCTAssertEqual(outcome.status, 0, "stderr (the console):\n" + console.suffix(4000))
         XCTAssertTrue(outcome.standardOutput.contains("ok     nocow-reflink.btrfs"), outcome.standardOutput)
+        XCTAssertTrue(outcome.standardOutput.contains("ok     punch-partial-block-fsync.btrfs"), outcome.standardOutput)
         XCTAssertTrue(outcome.standardOutput.contains("on Linux \(release)"), "the tests must have run on the booted kernel: \(outcome.standardOutput)")
         XCTAssertTrue(console.contains("regress-vm: booted"), "the console is streamed to standard error")
 
@@ -64,6 +68,9 @@ final class VirtualMachineIntegrationTests: IntegrationTestCase {
         let run = try XCTUnwrap(try FileManager.default.destinationOfSymbolicLink(atPath: directory + "/results/latest"))
         let verdict = try String(contentsOfFile: directory + "/results/\(run)/nocow-reflink.btrfs/verdict", encoding: .utf8)
         XCTAssertEqual(verdict.split(separator: "\n").first, "pass")
+        let log = try String(contentsOfFile: directory + "/results/\(run)/nocow-reflink.btrfs/log", encoding: .utf8)
+        XCTAssertTrue(log.contains("power cut (dm-flakey)"), "the power cut went through device-mapper")
+        XCTAssertTrue(log.contains("verify (after power cut)") || log.contains("-> ok"), log)
         XCTAssertTrue(FileManager.default.fileExists(atPath: directory + "/results/\(run)/console.log"))
         XCTAssertEqual(Self.vmWorkDirectories().subtracting(before), [], "the VM's work directory must be removed")
         print("regress run --kernel \(release) nocow-reflink: \(String(format: "%.1f", outcome.seconds)) s in all")

@@ -16,13 +16,14 @@ final class MappedDevice {
     let underlying: String
     let sectors: UInt64
 
-    var path: String { "/dev/mapper/" + name }
+    /// `/dev/dm-N`, which devtmpfs makes by itself: a VM's minimal init runs no udev to make /dev/mapper/NAME.
+    var path: String { "/dev/" + (kernelName ?? "mapper/" + name) }
 
-    /// The kernel's name for it (`dm-3`), which kernel log lines use.
+    /// The kernel's name for it (`dm-3`), which kernel log lines use, found in /sys/block/dm-*/dm/name.
     var kernelName: String? {
-        var buffer = [CChar](repeating: 0, count: 256)
-        let count = readlink(path, &buffer, buffer.count - 1)
-        return count > 0 ? lastPathComponent(String(cString: buffer)) : nil
+        FileSystemCalls.directoryEntries("/sys/block").first { entry in
+            entry.hasPrefix("dm-") && readSmallFile("/sys/block/\(entry)/dm/name")?.trimmed == name
+        }
     }
 
     private init(name: String, underlying: String, sectors: UInt64) {

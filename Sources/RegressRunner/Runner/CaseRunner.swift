@@ -53,14 +53,13 @@ public struct CaseRunner {
         let test = testCase.test
         if let scratch = options.scratchDevice { return (nil, "--scratch-dev \(scratch) runs on the device itself") }
         guard test.needsPowerCut || options.alwaysEmulate else { return (nil, "not needed") }
-        let available = PowerCutBackends.available()
         if let chosen = options.powerCutBackend {
-            return available[chosen] == nil ? (chosen, "") : (nil, "--power-cut-backend \(chosen.rawValue): \(available[chosen]!!)")
+            return PowerCutBackends.whyUnavailable(chosen).map { (nil, "--power-cut-backend \(chosen.rawValue): \($0)") } ?? (chosen, "")
         }
         // Faults need the emulated disk; a power cut alone takes the most faithful backend there is.
         let candidates: [PowerCutBackend] = test.needsEmulatedDisk || options.alwaysEmulate ? [.emulated] : PowerCutBackend.allCases
-        if let usable = candidates.first(where: { available[$0]! == nil }) { return (usable, "") }
-        return (nil, candidates.map { "\($0.rawValue): \(available[$0]!!)" }.joined(separator: "; "))
+        if let usable = candidates.first(where: { PowerCutBackends.whyUnavailable($0) == nil }) { return (usable, "") }
+        return (nil, candidates.map { "\($0.rawValue): \(PowerCutBackends.whyUnavailable($0)!)" }.joined(separator: "; "))
     }
 
     /// Setup, steps, unmount and fsck, collecting evidence. Returns the device, unmounted, for the caller to
