@@ -47,6 +47,7 @@
 
 #include "disk_model.h"
 #include "write_log.h"
+#include "file_io.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -97,7 +98,7 @@ struct disk_model {
     struct disk_model_stats st;
 };
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
+void disk_format_error(char *err, size_t errlen, const char *fmt, ...)
 {
     if (!err || errlen == 0)
         return;
@@ -262,38 +263,7 @@ static int read_block(struct disk_model *m, uint64_t idx, uint8_t *buf)
     size_t want = BLK;
     if (off + want > m->size)
         want = (size_t)(m->size - off);
-    size_t got = 0;
-    while (got < want) {
-        ssize_t r = pread(m->img_fd, buf + got, want - got, (off_t)(off + got));
-        if (r < 0) {
-            if (errno == EINTR)
-                continue;
-            return -errno;
-        }
-        if (r == 0)
-            break;
-        got += (size_t)r;
-    }
-    if (got < BLK)
-        memset(buf + got, 0, BLK - got);
-    return 0;
-}
-
-static int pwrite_all(int fd, const void *buf, size_t len, uint64_t off)
-{
-    const uint8_t *p = buf;
-    while (len) {
-        ssize_t w = pwrite(fd, p, len, (off_t)off);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            return -errno;
-        }
-        p += w;
-        len -= (size_t)w;
-        off += (uint64_t)w;
-    }
-    return 0;
+    return pread_zero_filled(m->img_fd, buf, want, BLK, off);
 }
 
 static int zero_image(struct disk_model *m, uint64_t off, uint64_t len)
@@ -338,21 +308,10 @@ static int read_span(struct disk_model *m, uint64_t first, uint64_t count)
     uint64_t off = first * BLK, want = count * BLK;
     if (off + want > m->size)
         want = m->size - off;
-    uint64_t got = 0;
-    while (got < want) {
-        ssize_t r = pread(m->img_fd, m->span + got, (size_t)(want - got), (off_t)(off + got));
-        if (r < 0) {
-            if (errno == EINTR)
-                continue;
-            return -errno;
-        }
-        if (r == 0)
-            break;
-        got += (uint64_t)r;
-    }
-    memset(m->span + got, 0, (size_t)(count * BLK - got));
-    m->st.undo_reads++;
-    return 0;
+    int r = pread_zero_filled(m->img_fd, m->span, (size_t)want, (size_t)(count * BLK), off);
+    if (r == 0)
+        m->st.undo_reads++;
+    return r;
 }
 
 static int ranges_overlap(uint64_t a0, uint64_t a1, uint64_t b0, uint64_t b1)
@@ -580,23 +539,23 @@ int64_t disk_model_read(disk_model *m, void *buf, uint64_t off, size_t len)
 disk_model *disk_model_open(const char *image_path, char *err, size_t errlen)
 {
     if (!image_path) {
-        set_err(err, errlen, "disk_model_open: NULL path");
+        disk_format_error(err, errlen, "disk_model_open: NULL path");
         return NULL;
     }
     struct disk_model *m = calloc(1, sizeof(*m));
     if (!m) {
-        set_err(err, errlen, "disk_model_open: out of memory");
+        disk_format_error(err, errlen, "disk_model_open: out of memory");
         return NULL;
     }
     pthread_mutex_init(&m->mu, NULL);
     m->img_fd = open(image_path, O_RDWR | O_CLOEXEC);
     struct stat st;
     if (m->img_fd < 0) {
-        set_err(err, errlen, "cannot open image %s: %s", image_path, strerror(errno));
+        disk_format_error(err, errlen, "cannot open image %s: %s", image_path, strerror(errno));
     } else if (fstat(m->img_fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-        set_err(err, errlen, "image %s is not a regular file", image_path);
+        disk_format_error(err, errlen, "image %s is not a regular file", image_path);
     } else if (st.st_size == 0) {
-        set_err(err, errlen, "image %s is empty", image_path);
+        disk_format_error(err, errlen, "image %s is empty", image_path);
     } else {
         m->size = (uint64_t)st.st_size;
         scan_holes(m);

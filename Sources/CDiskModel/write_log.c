@@ -12,6 +12,7 @@
 #define _FILE_OFFSET_BITS 64
 
 #include "write_log.h"
+#include "file_io.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -29,23 +30,6 @@ struct write_log {
     uint64_t count, capacity;
     uint64_t flushes;
 };
-
-static int pwrite_all(int fd, const void *buf, size_t len, uint64_t off)
-{
-    const uint8_t *p = buf;
-    while (len) {
-        ssize_t w = pwrite(fd, p, len, (off_t)off);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            return -errno;
-        }
-        p += w;
-        len -= (size_t)w;
-        off += (uint64_t)w;
-    }
-    return 0;
-}
 
 static int pread_all(int fd, void *buf, size_t len, uint64_t off)
 {

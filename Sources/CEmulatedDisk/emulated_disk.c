@@ -97,16 +97,6 @@ struct edisk {
     struct timespec t0;
 };
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || errlen == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 // ---------------------------------------------------------------- FUSE ops
 
 static void fill_attr(struct edisk *d, fuse_ino_t ino, struct stat *st)
@@ -479,12 +469,12 @@ static void teardown_fuse(struct edisk *d)
 edisk *edisk_start(const char *image_path, const char *mountpoint, char *err, size_t errlen)
 {
     if (!image_path || !mountpoint) {
-        set_err(err, errlen, "edisk_start: NULL path");
+        disk_format_error(err, errlen, "edisk_start: NULL path");
         return NULL;
     }
     struct edisk *d = calloc(1, sizeof(*d));
     if (!d) {
-        set_err(err, errlen, "edisk_start: out of memory");
+        disk_format_error(err, errlen, "edisk_start: out of memory");
         return NULL;
     }
     d->wake_fd = -1;
@@ -501,13 +491,13 @@ edisk *edisk_start(const char *image_path, const char *mountpoint, char *err, si
     size_t pl = strlen(mountpoint) + 6;
     d->file_path = malloc(pl);
     if (!d->mnt || !d->file_path) {
-        set_err(err, errlen, "out of memory");
+        disk_format_error(err, errlen, "out of memory");
         goto fail;
     }
     snprintf(d->file_path, pl, "%s/disk", mountpoint);
     d->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (d->wake_fd < 0) {
-        set_err(err, errlen, "eventfd: %s", strerror(errno));
+        disk_format_error(err, errlen, "eventfd: %s", strerror(errno));
         goto fail;
     }
 
@@ -516,11 +506,11 @@ edisk *edisk_start(const char *image_path, const char *mountpoint, char *err, si
     d->se = fuse_session_new(&args, &edisk_ops, sizeof(edisk_ops), d);
     fuse_opt_free_args(&args);
     if (!d->se) {
-        set_err(err, errlen, "fuse_session_new failed");
+        disk_format_error(err, errlen, "fuse_session_new failed");
         goto fail;
     }
     if (fuse_session_mount(d->se, mountpoint) != 0) {
-        set_err(err, errlen, "fuse_session_mount on %s failed (is /dev/fuse available? are we root?)",
+        disk_format_error(err, errlen, "fuse_session_mount on %s failed (is /dev/fuse available? are we root?)",
                 mountpoint);
         goto fail;
     }
@@ -545,18 +535,18 @@ edisk *edisk_start(const char *image_path, const char *mountpoint, char *err, si
             d->started_workers++;
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (r != 0) {
-        set_err(err, errlen, "pthread_create: %s", strerror(r));
+        disk_format_error(err, errlen, "pthread_create: %s", strerror(r));
         goto fail;
     }
 
     // Round trip (INIT + LOOKUP) to prove the mount is served.
     struct stat fst;
     if (stat(d->file_path, &fst) != 0) {
-        set_err(err, errlen, "stat %s failed: %s", d->file_path, strerror(errno));
+        disk_format_error(err, errlen, "stat %s failed: %s", d->file_path, strerror(errno));
         goto fail;
     }
     if ((uint64_t)fst.st_size != d->size) {
-        set_err(err, errlen, "%s has size %lld, expected %llu", d->file_path, (long long)fst.st_size,
+        disk_format_error(err, errlen, "%s has size %lld, expected %llu", d->file_path, (long long)fst.st_size,
                 (unsigned long long)d->size);
         goto fail;
     }

@@ -147,6 +147,9 @@ uint64_t disk_model_log_flushes(disk_model *m);
 int disk_model_log_replay(disk_model *m, const char *out_path, uint64_t epoch, const uint64_t *subset,
                           uint64_t subset_count);
 
+// snprintf into a caller's one-line error buffer (err may be NULL): the model's and the FUSE glue's reasons.
+void disk_format_error(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 #ifdef __cplusplus
 }
 #endif
