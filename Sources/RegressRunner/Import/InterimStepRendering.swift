@@ -1,0 +1,120 @@
+/// Writes `ReproducerOperation`s as test-language lines (tests.d steps, and `key: value` header lines
+/// for mkfs, mount options and requirements), as far as the language goes today, passing xfs_io's `-c`
+/// commands through as written. It stands in for the command table's translation, which replaces it;
+/// meanwhile it lets the importer's accounting and the corpus measurement run end to end.
+public struct InterimStepRendering {
+    private var unmounted = false
+    private var afterShutdown = false
+    private let mapper: ReproducerOperationMapper
+
+    public init(mapper: ReproducerOperationMapper) { self.mapper = mapper }
+
+    /// The disposition of one command's operations.
+    public mutating func disposition(of operations: [ReproducerOperation]) -> CommandDisposition {
+        var steps: [String] = []
+        var ignored: [String] = []
+        for operation in operations {
+            switch render(operation) {
+            case .translated(let lines): steps += lines
+            case .ignored(let why): ignored.append(why)
+            case .untranslated(let why): return .untranslated(why)
+            }
+        }
+        if !steps.isEmpty || ignored.isEmpty { return .translated(steps) }
+        return .ignored(ignored.joined(separator: "; "))
+    }
+
+    public mutating func render(_ operation: ReproducerOperation) -> CommandDisposition {
+        switch operation {
+        case .mkfs(let filesystem, let options):
+            guard let filesystem else { return .translated(options.isEmpty ? [] : ["mkfs: " + options.joined(separator: " ")]) }
+            let lines = ["filesystems: \(filesystem)"] + (options.isEmpty ? [] : ["mkfs.\(filesystem): " + options.joined(separator: " ")])
+            return .translated(lines)
+        case .mount(let filesystem, let options):
+            if afterShutdown { afterShutdown = false; unmounted = false; return .translated([]) }
+            if unmounted {
+                unmounted = false
+                return .translated(["remount"])
+            }
+            let key = filesystem.map { "mount.\($0)" } ?? "mount"
+            return .translated(options.isEmpty ? [] : ["\(key): " + options.joined(separator: ",")])
+        case .umount:
+            unmounted = true
+            return .translated([])
+        case .remount(let options):
+            return options.isEmpty ? .translated(["remount"]) : .untranslated("remount with other options (\(options.joined(separator: ",")))")
+        case .cycleMount: return .translated(["remount"])
+        case .powerFail: return .translated(["power-cut"])
+        case .shutdown(let flushLog):
+            afterShutdown = true
+            return flushLog ? .untranslated("a shutdown that flushes the log first") : .translated(["power-cut"])
+        case .flakeyDropWrites: return .translated(["drop-writes 0 0"])
+        case .flakeyAllowWrites: return .translated(["clear-faults"])
+        case .errorWrites: return .translated(["inject-error EIO"])
+        case .dropCaches: return .translated(["drop-caches"])
+        case .kernelSetting(let path, let value): return .untranslated("kernel setting \(path) = \(value) has no step")
+        case .sync(let file): return .translated([file.map { "\($0): fsync" } ?? "sync"])
+        case .syncfs: return .translated(["syncfs"])
+        case .xfsIO(_, let file, let commands):
+            guard let file else { return .untranslated("xfs_io without a file") }
+            return .translated(commands.map { command in
+                let words = command.split(separator: " ").map { word in mapper.relative(String(word)) ?? String(word) }
+                if file == "." && (words.first == "syncfs" || words.first == "sync") { return words.first! }
+                return "\(file): " + words.joined(separator: " ")
+            })
+        case .touch(let file): return .translated(["\(file): truncate 0"])
+        case .writeText(let file, _, _): return .untranslated("text written to \(file): the language writes runs of one byte")
+        case .copyReflink(let source, let destination): return .translated(["\(destination): reflink \(source)"])
+        case .copy: return .untranslated("a data copy has no step")
+        case .mkdir(let directory): return .translated(["mkdir \(directory)"])
+        case .rm(let file): return .translated(["unlink \(file)"])
+        case .mv(let from, let to): return .translated(["rename \(from) \(to)"])
+        case .ln(let target, let name, let symbolic):
+            return symbolic ? .untranslated("a symbolic link has no step") : .translated(["link \(target) \(name)"])
+        case .truncate(let file, let size): return .translated(["\(file): truncate \(size)"])
+        case .fallocate(let file, let flags, let offset, let length):
+            return .translated(["\(file): falloc " + (flags + [offset, length]).joined(separator: " ")])
+        case .dd: return .untranslated("dd: left to the command table")
+        case .checksum(let file): return .translated(["verify \(file)"])
+        case .requireFeature(let feature): return .ignored("requires \(feature) (a header requirement)")
+        case .metadata(let key, let value): return .ignored("\(key): \(value) (test metadata)")
+        case .setupIgnored(let why): return .ignored(why)
+        case .terminalOutput: return .ignored("output to the terminal")
+        case .sleep(let seconds): return .untranslated("sleep \(seconds): no step waits")
+        case .unrecognised(let why): return .untranslated(why)
+        }
+    }
+}
+
+/// The importer's front half in one call: find the script, read it as the shell would, map each
+/// command to operations, account for every input line.
+public struct ImportFrontEnd {
+    public var found: ScriptFinder.Result
+    public var script: ShellScript
+    /// Each command with its operations, in script order.
+    public var operations: [(command: ShellCommand, operations: [ReproducerOperation])]
+    public var lines: [ImportLine]
+
+    public init(_ text: String) {
+        found = ScriptFinder.find(in: text)
+        script = ShellScript.parse(found.scriptLines)
+        var mapper = ReproducerOperationMapper(commands: script.commands)
+        var rendering = InterimStepRendering(mapper: mapper)
+        var operations: [(command: ShellCommand, operations: [ReproducerOperation])] = []
+        lines = ImportAccounting.account(input: text, found: found, script: script) { command in
+            let mapped = mapper.map(command)
+            operations.append((command, mapped))
+            return rendering.disposition(of: mapped)
+        }
+        self.operations = operations
+    }
+
+    /// Every step and header line the rendering produced, in order.
+    public var renderedLines: [String] {
+        var rendering = InterimStepRendering(mapper: ReproducerOperationMapper(commands: script.commands))
+        return operations.flatMap { entry -> [String] in
+            if case .translated(let lines) = rendering.disposition(of: entry.operations) { return lines }
+            return []
+        }
+    }
+}
