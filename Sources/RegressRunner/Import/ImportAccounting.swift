@@ -29,6 +29,9 @@ public enum ImportAccounting {
             let disposition = combine(results)
             for (offset, raw) in rawNumbers(from: first, to: spans[first]!).enumerated() where raw <= count {
                 if offset == 0 {
+                    // A line that continues an earlier command and starts an output filter reads best
+                    // as the continuation.
+                    if case .continues? = dispositions[raw], case .ignored = disposition { continue }
                     dispositions[raw] = disposition
                 } else if dispositions[raw] == nil || dispositions[raw] == .ignored(.blank) || dispositions[raw] == .ignored(.comment) {
                     dispositions[raw] = .continues(first)
@@ -82,7 +85,7 @@ public enum ImportAccounting {
             if case .untranslated(let why) = result { return why }
             return nil
         }
-        if !untranslated.isEmpty { return .untranslated(untranslated.joined(separator: "; ")) }
+        if !untranslated.isEmpty { return .untranslated(unique(untranslated).joined(separator: "; ")) }
         let steps = results.flatMap { result -> [String] in
             if case .translated(let steps) = result { return steps }
             return []
@@ -92,7 +95,14 @@ public enum ImportAccounting {
             if case .ignored(let why) = result { return why }
             return nil
         }
-        return .ignored(reasons == ["output to the terminal"] ? .terminalOutput : .setup(reasons.joined(separator: "; ")))
+        let distinct = unique(reasons)
+        return .ignored(distinct == ["output to the terminal"] ? .terminalOutput : .setup(distinct.joined(separator: "; ")))
+    }
+
+    /// The texts in order, each once (an unrolled loop repeats the same reason).
+    static func unique(_ texts: [String]) -> [String] {
+        var seen: Set<String> = []
+        return texts.filter { seen.insert($0).inserted }
     }
 }
 

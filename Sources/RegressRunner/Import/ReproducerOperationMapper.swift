@@ -117,11 +117,15 @@ public struct ReproducerOperationMapper {
         if let pipeline = command.pipeline, pipeline.index > 0 {
             return [Self.isOutputFilter(program) ? .terminalOutput : .unrecognised("'\(program)' reads another command's output")]
         }
-        if !command.unexpanded.isEmpty {
-            return [.unrecognised("\(command.unexpanded.joined(separator: ", ")) not expanded (no value in the script)")]
-        }
         let arguments = Array(command.argv.dropFirst())
         let name = Self.baseName(program)
+        // A device in a variable the script never sets (`mount $dev /mnt`) does not matter: regress
+        // brings its own device. Anywhere else an unknown value does.
+        let setsUpDevice = ["mount", "umount", "mke2fs"].contains(name) || name.hasPrefix("mkfs")
+        let unknown = command.unexpanded.filter { !(setsUpDevice && command.argv.contains($0)) }
+        if !unknown.isEmpty {
+            return [.unrecognised("\(ImportAccounting.unique(unknown).joined(separator: ", ")) not expanded (no value in the script)")]
+        }
         if name.hasPrefix("mkfs") || name == "mke2fs" { return mapMkfs(name, arguments) }
         if name.hasPrefix("_") { return mapFstestsHelper(name, arguments, command) }
         switch name {
@@ -142,6 +146,7 @@ public struct ReproducerOperationMapper {
         case "dd": return mapDD(arguments)
         case "od", "hexdump", "xxd", "md5sum", "sha1sum", "sha256sum", "cmp", "fssum": return mapChecksum(name, arguments)
         case "godown": return [.shutdown(flushLog: arguments.contains("-f"))]
+        case "[", "test": return mapTest(name, arguments)
         case "btrfs": return mapBtrfs(arguments)
         case "cd":
             workingDirectory = arguments.first.map(Self.normalise)
@@ -164,9 +169,23 @@ public struct ReproducerOperationMapper {
         program.hasPrefix("_filter") || ["tee", "grep", "egrep", "sed", "awk", "sort", "uniq", "head", "tail", "wc", "cut", "cat", "tr", "xargs"].contains(baseName(program))
     }
 
+    /// `[ -f FILE ]`, `[ -e FILE ]`: the reproducer checks that a file exists; `verify` checks that and more.
+    private func mapTest(_ name: String, _ arguments: [String]) -> [ReproducerOperation] {
+        var words = arguments
+        if name == "[" {
+            guard words.last == "]" else { return [.unrecognised("'[' without ']'")] }
+            words.removeLast()
+        }
+        guard words.count == 2, words[0] == "-f" || words[0] == "-e" else {
+            return [.unrecognised("the test '\(words.joined(separator: " "))' has no operation")]
+        }
+        return files([words[1]]) { .checksum(file: $0) }
+    }
+
     private func files(_ paths: [String], _ make: (String) -> ReproducerOperation) -> [ReproducerOperation] {
         guard !paths.isEmpty else { return [.unrecognised("no file named")] }
         return paths.map { path in
+            if path.contains("*") || path.contains("?") { return .unrecognised("\(path) is a pattern: the files it matches are not known") }
             if let relative = relative(path) { return make(relative) }
             if Self.isHarnessPath(path) { return .setupIgnored("fstests' own file \(path)") }
             return .unrecognised("\(path) is outside the test filesystem")

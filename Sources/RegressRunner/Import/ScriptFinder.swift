@@ -159,11 +159,21 @@ public struct ScriptFinder {
     }
 
     private static func firstWord(_ text: Substring) -> Substring {
-        text.prefix { $0 != " " && $0 != "\t" && $0 != ";" }
+        text.prefix { $0 != " " && $0 != "\t" && $0 != ";" && $0 != "(" }
+    }
+
+    /// `name()` or `name() {`, `function name`: a function definition.
+    private static func isFunctionDefinition(_ body: Substring) -> Bool {
+        if body.hasPrefix("function ") { return true }
+        let name = firstWord(body)
+        guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) else { return false }
+        let rest = body.dropFirst(name.count).drop { $0 == " " }
+        return rest.hasPrefix("()")
     }
 
     /// A command line the finder recognises on its own: a known command, an assignment, a marker.
     private static func isKnownCommandLine(_ body: Substring) -> Bool {
+        if isFunctionDefinition(body) { return true }
         let word = firstWord(body)
         if ShellVocabulary.isAssignment(word) { return true }
         guard ShellVocabulary.isKnownCommand(word) else { return false }

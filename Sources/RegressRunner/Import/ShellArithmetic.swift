@@ -8,6 +8,25 @@ public enum ShellArithmetic {
         return value
     }
 
+    /// `a <= b`, `a < b`, `a >= b`, `a > b`, `a == b`, `a != b` over integer expressions; a bare
+    /// expression holds when it is not zero.
+    public static func compare(_ text: String, variables: [String: String]) -> Bool? {
+        for op in ["<=", ">=", "==", "!=", "<", ">"] {
+            guard let range = text.firstRange(of: op) else { continue }
+            guard let left = evaluate(String(text[..<range.lowerBound]), variables: variables),
+                  let right = evaluate(String(text[range.upperBound...]), variables: variables) else { return nil }
+            switch op {
+            case "<=": return left <= right
+            case ">=": return left >= right
+            case "==": return left == right
+            case "!=": return left != right
+            case "<": return left < right
+            default: return left > right
+            }
+        }
+        return evaluate(text, variables: variables).map { $0 != 0 }
+    }
+
     private static func tokenize(_ text: String) -> [String]? {
         var tokens: [String] = []
         var characters = Array(text)[...]

@@ -104,6 +104,8 @@ struct ShellInterpreter {
             run(body, connector: connector)
         case .forLoop(let variable, let words, let body, let lines):
             runFor(variable: variable, words: words, body: body, lines: lines)
+        case .arithmeticFor(let initial, let condition, let step, let body, let lines):
+            runArithmeticFor(initial: initial, condition: condition, step: step, body: body, lines: lines)
         case .function(let name, let body, let lines):
             functions[name] = (body, lines)
             markStructure(lines, "function")
@@ -139,12 +141,71 @@ struct ShellInterpreter {
             for line in lines where unsupported[line] == nil { unsupported[line] = "loop of \(values.count) iterations: more than \(ShellScript.loopBound)" }
             return
         }
-        consumed[lines.lowerBound] = consumed[lines.lowerBound] ?? .structure("for \(variable): \(values.count) iterations")
-        if lines.upperBound != lines.lowerBound { consumed[lines.upperBound] = consumed[lines.upperBound] ?? .structure("done") }
+        markLoop(lines, body: body, "for \(variable): \(values.count) iterations")
         for value in values {
             variables[variable] = value
             run(body, connector: nil)
         }
+    }
+
+    /// The loop's header lines (up to the body) and its `done` line are structure.
+    private mutating func markLoop(_ lines: ClosedRange<Int>, body: ShellNode, _ header: String) {
+        let bodyStart = body.lines?.lowerBound ?? lines.upperBound
+        consumed[lines.lowerBound] = consumed[lines.lowerBound] ?? .structure(header)
+        if bodyStart - 1 > lines.lowerBound {
+            for line in (lines.lowerBound + 1)...(bodyStart - 1) where consumed[line] == nil { consumed[line] = .structure(header) }
+        }
+        if lines.upperBound != lines.lowerBound { consumed[lines.upperBound] = consumed[lines.upperBound] ?? .structure("done") }
+    }
+
+    /// `for ((init; condition; step))`: init and step are assignments (`i = 0`, `i++`, `i += 4`),
+    /// the condition a comparison; all integer arithmetic.
+    private mutating func runArithmeticFor(initial: String, condition: String, step: String, body: ShellNode, lines: ClosedRange<Int>) {
+        func fail(_ why: String) {
+            for line in lines where unsupported[line] == nil { unsupported[line] = why }
+        }
+        guard assignArithmetic(initial) else { return fail("loop start '\(initial)' is not an integer assignment") }
+        var iterations = 0
+        while true {
+            guard let holds = ShellArithmetic.compare(condition, variables: variables) else {
+                return fail("loop condition '\(condition)' is not an integer comparison")
+            }
+            if !holds { break }
+            iterations += 1
+            guard iterations <= ShellScript.loopBound else { return fail("loop of more than \(ShellScript.loopBound) iterations") }
+            guard assignArithmetic(step) else { return fail("loop step '\(step)' is not an integer assignment") }
+        }
+        guard assignArithmetic(initial) else { return }
+        markLoop(lines, body: body, "for ((\(initial); \(condition); \(step))): \(iterations) iterations")
+        for _ in 0..<iterations {
+            run(body, connector: nil)
+            _ = assignArithmetic(step)
+        }
+    }
+
+    /// `i = expr`, `i += expr`, `i -= expr`, `i++`, `i--`, `++i`, `--i`; an empty text does nothing.
+    private mutating func assignArithmetic(_ text: String) -> Bool {
+        let compact = text.filter { $0 != " " && $0 != "\t" }
+        if compact.isEmpty { return true }
+        for (suffix, delta) in [("++", 1), ("--", -1)] {
+            var name = ""
+            if compact.hasSuffix(suffix) { name = String(compact.dropLast(2)) }
+            if compact.hasPrefix(suffix) { name = String(compact.dropFirst(2)) }
+            if !name.isEmpty, let value = variables[name].flatMap({ ShellArithmetic.number($0) }) {
+                variables[name] = String(value + delta)
+                return true
+            }
+        }
+        for op in ["+=", "-=", "*=", "="] {
+            guard let range = compact.firstRange(of: op) else { continue }
+            let name = String(compact[..<range.lowerBound])
+            guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }),
+                  let value = ShellArithmetic.evaluate(String(compact[range.upperBound...]), variables: variables) else { return false }
+            let old = variables[name].flatMap { ShellArithmetic.number($0) } ?? 0
+            variables[name] = String(op == "+=" ? old + value : op == "-=" ? old - value : op == "*=" ? old * value : value)
+            return true
+        }
+        return false
     }
 
     private mutating func runSimple(_ node: SimpleNode, pipeline: ShellCommand.PipelinePosition?, connector: String?) {
@@ -172,7 +233,14 @@ struct ShellInterpreter {
             }
         }
         if argv.isEmpty && node.redirections.isEmpty {
-            // A bare assignment: it sets the script's variables.
+            // A bare assignment: it sets the script's variables. One that captures a command's output
+            // (`before=$(stat …)`) is a check the front end cannot make.
+            if let substitution = unexpanded.first(where: { $0.hasPrefix("$(") }) {
+                for line in node.lines where unsupported[line] == nil {
+                    unsupported[line] = "\(substitution) is not run: its output cannot be known"
+                }
+                return
+            }
             for (name, value) in environment { variables[name] = value }
             let text = environment.keys.sorted().map { "\($0)=\(environment[$0]!)" }.joined(separator: " ")
             for line in node.lines where consumed[line] == nil { consumed[line] = .assignment(text) }

@@ -9,6 +9,8 @@ public indirect enum ShellNode: Equatable, Sendable {
     /// Items each followed by the operator that joins it to the next (`;`, `&`, `&&`, `||`, or nil).
     case list([ListItem])
     case forLoop(variable: String, words: [ShellWord]?, body: ShellNode, lines: ClosedRange<Int>)
+    /// `for ((init; condition; step)); do … done`, with the three expressions' texts.
+    case arithmeticFor(initial: String, condition: String, step: String, body: ShellNode, lines: ClosedRange<Int>)
     case group(ShellNode, subshell: Bool, lines: ClosedRange<Int>)
     case function(name: String, body: ShellNode, lines: ClosedRange<Int>)
     case unsupported(keyword: String, lines: ClosedRange<Int>)
@@ -24,7 +26,7 @@ public indirect enum ShellNode: Equatable, Sendable {
         case .simple(let simple): simple.lines
         case .pipeline(let nodes): ShellNode.span(nodes.compactMap(\.lines))
         case .list(let items): ShellNode.span(items.compactMap(\.node.lines))
-        case .forLoop(_, _, _, let lines), .group(_, _, let lines), .function(_, _, let lines), .unsupported(_, let lines): lines
+        case .forLoop(_, _, _, let lines), .arithmeticFor(_, _, _, _, let lines), .group(_, _, let lines), .function(_, _, let lines), .unsupported(_, let lines): lines
         }
     }
 
@@ -194,6 +196,9 @@ public struct ShellSyntaxParser {
 
     private mutating func parseFor(startLine: Int) -> ShellNode {
         index += 1
+        if case .op("(", _)? = current, index + 1 < tokens.count, case .op("(", _) = tokens[index + 1] {
+            return parseArithmeticFor(startLine: startLine)
+        }
         let variable = keyword(at: index) ?? ""
         index += 1
         var words: [ShellWord]?
@@ -215,6 +220,58 @@ public struct ShellSyntaxParser {
         let end = expect("done") ?? (current?.line ?? startLine)
         skipTrailingRedirections()
         return .forLoop(variable: variable, words: words, body: .list(body), lines: startLine...max(startLine, end))
+    }
+
+    /// `for ((i = 0; i < n; i++))`: the lexer split the expressions into words and operators; their
+    /// text is put back together (spacing does not matter to arithmetic).
+    private mutating func parseArithmeticFor(startLine: Int) -> ShellNode {
+        index += 2
+        var text = ""
+        var depth = 0
+        while let token = current {
+            index += 1
+            switch token {
+            case .op("(", _): depth += 1; text += "("
+            case .op(")", _):
+                if depth == 0 {
+                    if case .op(")", _)? = current { index += 1 }
+                    return finishArithmeticFor(text, startLine: startLine)
+                }
+                depth -= 1
+                text += ")"
+            case .op(let op, _): text += " \(op) "
+            case .word(let word): text += " " + (word.plainText ?? ShellSyntaxParser.rawText(word)) + " "
+            case .redirection(let redirection, _): text += " " + redirection.op + (redirection.target.plainText ?? "") + " "
+            case .newline: text += " "
+            }
+        }
+        return .unsupported(keyword: "for", lines: startLine...(current?.line ?? startLine))
+    }
+
+    private mutating func finishArithmeticFor(_ text: String, startLine: Int) -> ShellNode {
+        let parts = text.split(separator: ";", omittingEmptySubsequences: false).map { String($0).trimmingBlanks }
+        if case .op(";", _)? = current { index += 1 }
+        skipNewlines()
+        guard parts.count == 3, keyword(at: index) == "do" else {
+            return skipCompound(startLine: startLine, alreadyOpened: true)
+        }
+        index += 1
+        let body = parseList(until: ["done"])
+        let end = expect("done") ?? (current?.line ?? startLine)
+        skipTrailingRedirections()
+        return .arithmeticFor(initial: parts[0], condition: parts[1], step: parts[2], body: .list(body), lines: startLine...max(startLine, end))
+    }
+
+    /// A word's text with its expansions written back as `$name`, `$((…))`, `$(…)`.
+    static func rawText(_ word: ShellWord) -> String {
+        word.parts.map { part in
+            switch part {
+            case .literal(let text, _): text
+            case .variable(let name, _, _): "$" + name
+            case .arithmetic(let text, _): "$((\(text)))"
+            case .commandSubstitution(let text, _): "$(\(text))"
+            }
+        }.joined()
     }
 
     /// Consumes an `if`/`while`/`until`/`case` up to its matching end and returns it as one node.
