@@ -67,6 +67,8 @@ public enum ImportAccounting {
             case .blank: .ignored(.blank)
             case .comment: .ignored(.comment)
             case .skippedPart(let why): why.hasPrefix("a base64") ? .untranslated(why) : .ignored(.skippedPart(why))
+            case .scriptListing: .ignored(.scriptListing)
+            case .scriptRun: .ignored(.scriptRun)
             case .script, .powerFailure: nil
             }
             for raw in line.source where raw <= count && dispositions[raw] == nil {

@@ -41,6 +41,10 @@ public struct ImportLine: Equatable, Sendable {
         case setup(String)
         /// `echo` to the terminal, an output filter.
         case terminalOutput
+        /// `$ cat test.sh`, which shows the script that follows.
+        case scriptListing
+        /// `$ ./test.sh`, which runs the script shown.
+        case scriptRun
 
         public var description: String {
             switch self {
@@ -59,6 +63,8 @@ public struct ImportLine: Equatable, Sendable {
             case .uncalledFunction(let name): "function \(name) is never called"
             case .setup(let why): why
             case .terminalOutput: "output to the terminal"
+            case .scriptListing: "shows the script that follows"
+            case .scriptRun: "runs the script shown"
             }
         }
     }

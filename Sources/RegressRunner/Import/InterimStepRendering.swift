@@ -3,8 +3,12 @@
 /// commands through as written. It stands in for the command table's translation, which replaces it;
 /// meanwhile it lets the importer's accounting and the corpus measurement run end to end.
 public struct InterimStepRendering {
-    private var unmounted = false
+    /// Mounted now; was mounted at some point since the mkfs (a mount after an unmount is a remount).
+    private var mounted = false
+    private var wasMounted = false
     private var afterShutdown = false
+    /// The filesystem the script made, which its mount options are for.
+    private var filesystem: String?
     private let mapper: ReproducerOperationMapper
 
     public init(mapper: ReproducerOperationMapper) { self.mapper = mapper }
@@ -27,19 +31,23 @@ public struct InterimStepRendering {
     public mutating func render(_ operation: ReproducerOperation) -> CommandDisposition {
         switch operation {
         case .mkfs(let filesystem, let options):
+            mounted = false
+            wasMounted = false
             guard let filesystem else { return .translated(options.isEmpty ? [] : ["mkfs: " + options.joined(separator: " ")]) }
+            self.filesystem = filesystem
+            mounted = false
+            wasMounted = false
             let lines = ["filesystems: \(filesystem)"] + (options.isEmpty ? [] : ["mkfs.\(filesystem): " + options.joined(separator: " ")])
             return .translated(lines)
         case .mount(let filesystem, let options):
-            if afterShutdown { afterShutdown = false; unmounted = false; return .translated([]) }
-            if unmounted {
-                unmounted = false
-                return .translated(["remount"])
-            }
-            let key = filesystem.map { "mount.\($0)" } ?? "mount"
+            defer { mounted = true; wasMounted = true }
+            if afterShutdown { afterShutdown = false; return .translated([]) }
+            if wasMounted { return mounted ? .untranslated("mounted twice") : .translated(["remount"]) }
+            let key = (filesystem ?? self.filesystem).map { "mount.\($0)" } ?? "mount"
             return .translated(options.isEmpty ? [] : ["\(key): " + options.joined(separator: ",")])
         case .umount:
-            unmounted = true
+            guard mounted else { return .ignored("an unmount before the script mounted anything: regress mounts and unmounts the test filesystem itself") }
+            mounted = false
             return .translated([])
         case .remount(let options):
             return options.isEmpty ? .translated(["remount"]) : .untranslated("remount with other options (\(options.joined(separator: ",")))")

@@ -24,19 +24,31 @@ public struct MailText: Equatable, Sendable {
             line.hasSuffix("\r") ? String(line.dropLast()) : String(line)
         }
         if raw.last == "" && raw.count > 1 { raw.removeLast() }
-        guard startsWithHeaders(raw) else {
+        guard let start = headerStart(raw) else {
             return MailText(lines: raw.enumerated().map { Line(source: ($0.offset + 1)...($0.offset + 1), text: $0.element, isHeader: false) },
                             isMail: false)
         }
-        var output: [Line] = []
-        var index = 0
+        // A web archive's page (lore's "public inbox for …" lines) may come before the headers.
+        var output = raw[..<start].enumerated().map { Line(source: ($0.offset + 1)...($0.offset + 1), text: $0.element, isHeader: false) }
+        var index = start
         decodePart(raw, &index, end: raw.count, into: &output)
         return MailText(lines: output, isMail: true)
     }
 
-    /// A mail starts with an mbox `From ` line or a header such as `From:`, `Subject:`, `Date:`.
-    static func startsWithHeaders(_ raw: [String]) -> Bool {
-        guard let first = raw.first(where: { !$0.isEmpty }) else { return false }
+    /// Where the mail's header block starts: at one of the first three lines, with a `From:` or
+    /// `Subject:` header in it before the first blank line.
+    static func headerStart(_ raw: [String]) -> Int? {
+        for start in raw.indices.prefix(3) where isHeader(raw[start]) {
+            let block = raw[start...].prefix { !$0.isEmpty }
+            if block.contains(where: { $0.lowercased().hasPrefix("from:") || $0.lowercased().hasPrefix("subject:") || $0.hasPrefix("From ") }) {
+                return start
+            }
+        }
+        return nil
+    }
+
+    /// An mbox `From ` line or a header such as `From:`, `Subject:`, `Date:`.
+    static func isHeader(_ first: String) -> Bool {
         if first.hasPrefix("From ") && (first.contains("@") || first.contains(" Mon ") || first.endsWithYear()) { return true }
         let known = ["from:", "subject:", "date:", "to:", "message-id:", "return-path:", "received:", "delivered-to:",
                      "mime-version:", "x-", "cc:", "in-reply-to:", "references:", "reply-to:", "sender:", "list-id:"]

@@ -121,6 +121,8 @@ public struct ReproducerOperationMapper {
         let name = Self.baseName(program)
         // A device in a variable the script never sets (`mount $dev /mnt`) does not matter: regress
         // brings its own device. Anywhere else an unknown value does.
+        // What is echoed to the terminal is for a person, whatever it holds.
+        if (name == "echo" || name == "printf") && command.writesToTerminal { return [.terminalOutput] }
         let setsUpDevice = ["mount", "umount", "mke2fs"].contains(name) || name.hasPrefix("mkfs")
         let unknown = command.unexpanded.filter { !(setsUpDevice && command.argv.contains($0)) }
         if !unknown.isEmpty {
@@ -137,7 +139,7 @@ public struct ReproducerOperationMapper {
         case "cat": return mapCat(arguments, command)
         case "cp": return mapCopy(arguments)
         case "touch": return files(Self.positionalArguments(arguments, takingValue: ["-d", "-t", "-r"]), ReproducerOperation.touch)
-        case "mkdir": return files(Self.positionalArguments(arguments, takingValue: ["-m"]), ReproducerOperation.mkdir)
+        case "mkdir": return mapMkdir(arguments)
         case "rm", "rmdir", "unlink": return mapRemove(arguments)
         case "mv": return mapTwoPaths(arguments, "mv") { .mv(from: $0, to: $1) }
         case "ln": return mapTwoPaths(arguments, "ln") { .ln(target: $0, name: $1, symbolic: arguments.contains { $0.hasPrefix("-") && $0.contains("s") }) }
@@ -167,6 +169,19 @@ public struct ReproducerOperationMapper {
 
     static func isOutputFilter(_ program: String) -> Bool {
         program.hasPrefix("_filter") || ["tee", "grep", "egrep", "sed", "awk", "sort", "uniq", "head", "tail", "wc", "cut", "cat", "tr", "xargs"].contains(baseName(program))
+    }
+
+    /// `mkdir -p a/b/c` makes each missing level: one `mkdir` a level (the first ones may exist).
+    private func mapMkdir(_ arguments: [String]) -> [ReproducerOperation] {
+        let paths = Self.positionalArguments(arguments, takingValue: ["-m"])
+        guard arguments.contains(where: { $0 == "-p" || $0 == "--parents" || ($0.hasPrefix("-") && !$0.hasPrefix("--") && $0.contains("p")) }) else {
+            return files(paths, ReproducerOperation.mkdir)
+        }
+        return files(paths, ReproducerOperation.mkdir).flatMap { operation -> [ReproducerOperation] in
+            guard case .mkdir(let path) = operation else { return [operation] }
+            let components = path.split(separator: "/")
+            return (1...components.count).map { .mkdir(components.prefix($0).joined(separator: "/")) }
+        }
     }
 
     /// `[ -f FILE ]`, `[ -e FILE ]`: the reproducer checks that a file exists; `verify` checks that and more.

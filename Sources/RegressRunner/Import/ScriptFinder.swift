@@ -26,6 +26,10 @@ public struct ScriptFinder {
         case blank
         /// A MIME part that is not plain text (HTML, an attachment, base64).
         case skippedPart(String)
+        /// `$ cat test.sh`: shows the script that follows.
+        case scriptListing
+        /// `$ ./test.sh`: runs the script shown above.
+        case scriptRun
     }
 
     public struct Line: Equatable, Sendable {
@@ -220,11 +224,35 @@ public struct ScriptFinder {
         var pending = ""           // the script text of a command not yet complete
         var blockIndent: Int?      // the indentation of the script block being read
         var previousScript = false // the previous non-blank line was a script or output line
+        // `$ cat test.sh` shows the script itself: the lines after it, up to the next prompt or a
+        // line less indented, are read as a script without prompts. `$ ./test.sh` runs it.
+        var listingIndent: Int?
+        var listedScripts: Set<String> = []
         for index in lines.indices where lines[index].kind == .prose {
             let text = lines[index].text
             let parsed = candidate(text)
             lines[index].quoted = parsed.quoted
             var body = parsed.body
+            if let indent = listingIndent, pending.isEmpty, !body.isEmpty, body.hasPrefix("$ ") || parsed.indent < indent {
+                listingIndent = nil
+                blockIndent = nil
+            }
+            let promptStyle = promptStyle && listingIndent == nil
+            if body.hasPrefix("$ "), pending.isEmpty {
+                let words = body.dropFirst(2).split(separator: " ")
+                if words.count == 2, words[0] == "cat" {
+                    lines[index].kind = .scriptListing
+                    listingIndent = parsed.indent
+                    listedScripts.insert(String(words[1].split(separator: "/").last ?? words[1]))
+                    previousScript = false
+                    continue
+                }
+                if let program = words.first, listedScripts.contains(String(program.split(separator: "/").last ?? program))
+                    || (words.count >= 2 && ["sh", "bash"].contains(String(program)) && listedScripts.contains(String(words[1].split(separator: "/").last ?? words[1]))) {
+                    lines[index].kind = .scriptRun
+                    continue
+                }
+            }
 
             if !pending.isEmpty {
                 // A continued command: `\` at the end, an open quote, a here-document's body.

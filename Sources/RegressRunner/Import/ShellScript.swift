@@ -112,7 +112,9 @@ struct ShellInterpreter {
         case .unsupported(let keyword, let lines):
             let why = ["if", "while", "until", "case", "select"].contains(keyword)
                 ? "'\(keyword)' is not unrolled: a reproducer's steps must not depend on a test"
-                : keyword == "for" ? "'for' without 'do'" : "unexpected '\(keyword)'"
+                : keyword == "for" ? "'for' without 'do'"
+                : keyword == "unterminated" ? "the script ends before this block's end ('done' or '}')"
+                : "unexpected '\(keyword)'"
             for line in lines where unsupported[line] == nil { unsupported[line] = why }
         }
     }

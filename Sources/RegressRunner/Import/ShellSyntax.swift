@@ -127,7 +127,7 @@ public struct ShellSyntaxParser {
         case "{":
             index += 1
             let body = parseList(until: ["}"])
-            let end = expect("}") ?? startLine
+            guard let end = expect("}") else { return .unsupported(keyword: "unterminated", lines: startLine...lastTokenLine) }
             skipTrailingRedirections()
             return .group(.list(body), subshell: false, lines: startLine...max(startLine, end))
         case "function":
@@ -217,7 +217,7 @@ public struct ShellSyntaxParser {
         }
         index += 1
         let body = parseList(until: ["done"])
-        let end = expect("done") ?? (current?.line ?? startLine)
+        guard let end = expect("done") else { return .unsupported(keyword: "unterminated", lines: startLine...lastTokenLine) }
         skipTrailingRedirections()
         return .forLoop(variable: variable, words: words, body: .list(body), lines: startLine...max(startLine, end))
     }
@@ -257,7 +257,7 @@ public struct ShellSyntaxParser {
         }
         index += 1
         let body = parseList(until: ["done"])
-        let end = expect("done") ?? (current?.line ?? startLine)
+        guard let end = expect("done") else { return .unsupported(keyword: "unterminated", lines: startLine...lastTokenLine) }
         skipTrailingRedirections()
         return .arithmeticFor(initial: parts[0], condition: parts[1], step: parts[2], body: .list(body), lines: startLine...max(startLine, end))
     }
@@ -301,6 +301,9 @@ public struct ShellSyntaxParser {
         skipTrailingRedirections()
         return .unsupported(keyword: opener, lines: startLine...end)
     }
+
+    /// The line of the last token read (the end of an unterminated block).
+    private var lastTokenLine: Int { tokens.isEmpty ? 1 : tokens[min(index, tokens.count) - (index > 0 ? 1 : 0)].line }
 
     private mutating func expect(_ word: String) -> Int? {
         guard keyword(at: index) == word else { return nil }
