@@ -63,10 +63,14 @@ public struct InterimStepRendering {
         case .kernelSetting(let path, let value): return .untranslated("kernel setting \(path) = \(value) has no step")
         case .sync(let file): return .translated([file.map { "\($0): fsync" } ?? "sync"])
         case .syncfs: return .translated(["syncfs"])
-        case .xfsIO(_, let file, let commands):
+        case .xfsIO(let openFlags, let file, let commands):
             guard let file else { return .untranslated("xfs_io without a file") }
+            // The open's flags, as the language spells them on each write: O_SYNC is a write made
+            // durable on return (-W), O_DIRECT is -d.
+            let writeFlags = (openFlags.contains("-s") ? ["-W"] : []) + (openFlags.contains("-d") ? ["-d"] : [])
             return .translated(commands.map { command in
-                let words = command.split(separator: " ").map { word in mapper.relative(String(word)) ?? String(word) }
+                var words = command.split(separator: " ").map { word in mapper.relative(String(word)) ?? String(word) }
+                if words.first == "pwrite" { words.insert(contentsOf: writeFlags, at: 1) }
                 if file == "." && (words.first == "syncfs" || words.first == "sync") { return words.first! }
                 return "\(file): " + words.joined(separator: " ")
             })
@@ -117,12 +121,47 @@ public struct ImportFrontEnd {
         self.operations = operations
     }
 
-    /// Every step and header line the rendering produced, in order.
+    /// Every step and header line the rendering produced, in order, with a `filesystems:` line first
+    /// when no mkfs named the filesystem but the input does.
     public var renderedLines: [String] {
         var rendering = InterimStepRendering(mapper: ReproducerOperationMapper(commands: script.commands))
-        return operations.flatMap { entry -> [String] in
+        let lines = operations.flatMap { entry -> [String] in
             if case .translated(let lines) = rendering.disposition(of: entry.operations) { return lines }
             return []
         }
+        if !lines.contains(where: { $0.hasPrefix("filesystems:") }), let filesystem = inferredFilesystem {
+            return ["filesystems: \(filesystem)"] + lines
+        }
+        return lines
+    }
+
+    /// The filesystem the reproducer is for, when it says so without a mkfs: fstests' `_supported_fs`
+    /// or a filesystem's own helpers (`_require_btrfs_…`, `$BTRFS_UTIL_PROG`), the subject's prefix
+    /// (`btrfs: fix …`, `Subject: [PATCH] ext4: …`), or a mount point named after it (`/mnt/xfs`).
+    public var inferredFilesystem: String? {
+        let known = ["btrfs", "xfs", "ext4"]
+        for (_, operations) in operations {
+            for operation in operations {
+                if case .mkfs(let filesystem?, _) = operation { return filesystem }
+                if case .metadata("filesystems", let value) = operation, known.contains(value) { return value }
+            }
+        }
+        for (command, _) in operations {
+            guard let program = command.argv.first else { continue }
+            for filesystem in known where program.hasPrefix("_require_\(filesystem)_") || program == "_\(filesystem)" || program == filesystem {
+                return filesystem
+            }
+        }
+        let subject = found.lines.first { $0.text.lowercased().hasPrefix("subject:") }?.text
+            ?? found.lines.first { $0.kind == .prose && !$0.text.trimmingBlanks.isEmpty }?.text ?? ""
+        var words = subject.lowercased().split(separator: " ").map(String.init)
+        if words.first == "subject:" { words.removeFirst() }
+        for word in words.prefix(4) where word.hasSuffix(":") && known.contains(String(word.dropLast())) {
+            return String(word.dropLast())
+        }
+        for mountPoint in ReproducerOperationMapper(commands: script.commands).mountPoints {
+            if let last = mountPoint.split(separator: "/").last, known.contains(String(last)) { return String(last) }
+        }
+        return nil
     }
 }

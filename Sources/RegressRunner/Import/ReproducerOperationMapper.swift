@@ -149,6 +149,8 @@ public struct ReproducerOperationMapper {
         case "od", "hexdump", "xxd", "md5sum", "sha1sum", "sha256sum", "cmp", "fssum": return mapChecksum(name, arguments)
         case "godown": return [.shutdown(flushLog: arguments.contains("-f"))]
         case "[", "test": return mapTest(name, arguments)
+        case "stat" where arguments.count == 3 && ["-c", "--format", "--printf"].contains(arguments[0]) && arguments[1] == "%s":
+            return files([arguments[2]]) { .checksum(file: $0) }
         case "btrfs": return mapBtrfs(arguments)
         case "cd":
             workingDirectory = arguments.first.map(Self.normalise)
