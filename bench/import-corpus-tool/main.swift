@@ -64,3 +64,23 @@ for name in names {
     }
 }
 print("total".padding(toLength: 42, withPad: " ", startingAt: 0), String(format: "%5d  %6d  %7d  %8d  %4d  %5d  %4d", totals.lines, totals.translated, totals.ignored, totals.untranslated, totals.ops, totals.exact, totals.kind))
+
+/// `-lines`: each input's script lines (what the finder gave the shell), as ranges, for pinning in tests.
+if CommandLine.arguments.contains("-lines") {
+    for name in names {
+        guard let text = try? String(contentsOfFile: directory + "/" + name, encoding: .utf8) else { continue }
+        let found = ScriptFinder.find(in: text)
+        let numbers = found.lines.filter { $0.kind == .script || $0.kind == .powerFailure }.flatMap { Array($0.source) }
+        var ranges: [String] = []
+        var start: Int?
+        var previous = -1
+        for number in numbers + [Int.max] {
+            if number != previous + 1 {
+                if let first = start { ranges.append(first == previous ? "\(first)" : "\(first)...\(previous)") }
+                start = number
+            }
+            previous = number
+        }
+        print("\"\(name)\": [\(ranges.joined(separator: ", "))],")
+    }
+}

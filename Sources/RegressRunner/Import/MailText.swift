@@ -40,7 +40,8 @@ public struct MailText: Equatable, Sendable {
     static func headerStart(_ raw: [String]) -> Int? {
         for start in raw.indices.prefix(3) where isHeader(raw[start]) {
             let block = raw[start...].prefix { !$0.isEmpty }
-            if block.contains(where: { $0.lowercased().hasPrefix("from:") || $0.lowercased().hasPrefix("subject:") || $0.hasPrefix("From ") }) {
+            let headers = block.filter(isHeader)
+            if headers.count >= 2, headers.contains(where: { $0.lowercased().hasPrefix("from:") || $0.lowercased().hasPrefix("subject:") || $0.hasPrefix("From ") }) {
                 return start
             }
         }

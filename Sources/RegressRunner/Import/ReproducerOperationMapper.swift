@@ -35,7 +35,8 @@ public struct ReproducerOperationMapper {
                 }
             }
         }
-        if commands.contains(where: { $0.argv.contains { $0.hasPrefix(ShellScript.fstestsDefaults["SCRATCH_MNT"]!) } }) {
+        let scratch = ShellScript.fstestsDefaults["SCRATCH_MNT"]!
+        if commands.contains(where: { $0.argv.contains { $0 == scratch || $0.hasPrefix(scratch + "/") } }) {
             add(ShellScript.fstestsDefaults["SCRATCH_MNT"]!)
         }
         if mountPoints.isEmpty, let inferred = ReproducerOperationMapper.inferMountPoint(commands) { mountPoints = [inferred] }

@@ -172,7 +172,9 @@ public struct ScriptFinder {
         let name = firstWord(body)
         guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) else { return false }
         let rest = body.dropFirst(name.count).drop { $0 == " " }
-        return rest.hasPrefix("()")
+        guard rest.hasPrefix("()") else { return false }
+        let after = rest.dropFirst(2).drop { $0 == " " || $0 == "\t" }
+        return after.isEmpty || after.hasPrefix("{")
     }
 
     /// A command line the finder recognises on its own: a known command, an assignment, a marker.

@@ -34,6 +34,7 @@ public struct ShellScript: Equatable, Sendable {
         "FILEFRAG_PROG": "filefrag", "DF_PROG": "df", "MOUNT_PROG": "mount", "UMOUNT_PROG": "umount",
         "here": ".", "seq": "fstests-seq", "seqres": "/fstests/results/fstests-seq", "tmp": "/tmp/fstests",
         "RESULT_DIR": "/fstests/results",
+        "FLAKEY_ALLOW_WRITES": "0", "FLAKEY_DROP_WRITES": "1", "FLAKEY_ERROR_WRITES": "2",
     ]
 
     /// The longest loop the front end unrolls; a longer one is reported instead.
