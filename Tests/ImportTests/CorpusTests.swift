@@ -102,3 +102,34 @@ final class CorpusTests: XCTestCase {
         ])
     }
 }
+
+/// The front end reads anything without crashing or hanging: every prefix of every corpus input (a
+/// mail cut off anywhere), and noise.
+final class ImportRobustnessTests: XCTestCase {
+    func testEveryPrefixOfEveryCorpusInput() throws {
+        let names = try FileManager.default.contentsOfDirectory(atPath: CorpusTests.directory.path).filter { $0.hasSuffix(".txt") }
+        for name in names {
+            let text = try String(contentsOf: CorpusTests.directory.appendingPathComponent(name), encoding: .utf8)
+            let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+            for count in stride(from: 0, through: lines.count, by: lines.count > 60 ? 3 : 1) {
+                let prefix = lines.prefix(count).joined(separator: "\n")
+                let result = ImportFrontEnd(prefix)
+                // A final newline ends the last line; it does not start another.
+                let expected = prefix.split(separator: "\n", omittingEmptySubsequences: false).count - (prefix.hasSuffix("\n") ? 1 : 0)
+                XCTAssertEqual(result.lines.count, max(1, expected), "\(name) cut at \(count)")
+            }
+        }
+    }
+
+    func testShellMetacharacterNoise() {
+        var generator = SystemRandomNumberGenerator()
+        let alphabet = Array("ab $(){}[]'\"\\`;&|<>#=*?-\n\t0123456789fordoneifthenfi")
+        for _ in 0..<300 {
+            let text = String((0..<Int.random(in: 0...80, using: &generator)).map { _ in alphabet.randomElement(using: &generator)! })
+            _ = ImportFrontEnd(text)
+            _ = ShellScript.parse(text)
+        }
+        XCTAssertNil(ShellArithmetic.evaluate("-(-9223372036854775807 - 1)", variables: [:]))
+        XCTAssertNil(ShellArithmetic.evaluate("(-9223372036854775807 - 1) / -1", variables: [:]))
+    }
+}

@@ -102,11 +102,13 @@ public enum ShellArithmetic {
                     guard !overflow else { return nil }
                     value = result
                 case "/":
-                    guard right != 0 else { return nil }
-                    value /= right
+                    let (result, overflow) = value.dividedReportingOverflow(by: right)
+                    guard right != 0, !overflow else { return nil }
+                    value = result
                 default:
-                    guard right != 0 else { return nil }
-                    value %= right
+                    let (result, overflow) = value.remainderReportingOverflow(dividingBy: right)
+                    guard right != 0, !overflow else { return nil }
+                    value = result
                 }
             }
             return value
@@ -115,7 +117,9 @@ public enum ShellArithmetic {
         mutating func parseUnary() -> Int? {
             if current == "-" {
                 index += 1
-                return parseUnary().map { -$0 }
+                guard let value = parseUnary() else { return nil }
+                let (negated, overflow) = 0.subtractingReportingOverflow(value)
+                return overflow ? nil : negated
             }
             if current == "+" {
                 index += 1

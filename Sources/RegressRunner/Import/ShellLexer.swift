@@ -185,7 +185,6 @@ public struct ShellLexer {
         loop: while let character = current {
             switch character {
             case " ", "\t", "\n", ";", "&", "|", "<", ">", "(", ")":
-                if character == "(" && literal.isEmpty && parts.isEmpty { break loop }
                 break loop
             case "\r":
                 index += 1
