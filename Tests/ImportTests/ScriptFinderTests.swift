@@ -123,6 +123,25 @@ final class ScriptFinderTests: XCTestCase {
                                      .diff, .diff, .diff, .diff, .diff, .diff, .signature, .signature])
     }
 
+    func testAReproducerUnderTheDashesIsStillFound() {
+        let text = """
+        btrfs: fix it
+
+        Signed-off-by: A Developer <a@example.org>
+        ---
+        Reproducer:
+
+          xfs_io -f -c "pwrite 0 4k" -c fsync /mnt/foo
+
+         fs/btrfs/file.c | 2 +-
+         1 file changed, 1 insertion(+), 1 deletion(-)
+
+        diff --git a/fs/btrfs/file.c b/fs/btrfs/file.c
+        """
+        XCTAssertEqual(kinds(text), [.prose, .blank, .trailer, .patchNotes, .patchNotes, .patchNotes, .script, .patchNotes,
+                                     .patchNotes, .patchNotes, .patchNotes, .diff])
+    }
+
     func testQuotedReplyIsReadThroughTheQuoteMarks() {
         let text = "On Monday someone wrote:\n> Run:\n>\n>   mkfs.ext4 -F /dev/sdb\n>   mount /dev/sdb /mnt\n\nThanks, I see it too.\n"
         let found = ScriptFinder.find(in: text)

@@ -43,6 +43,8 @@ public struct ScriptFinder {
         public var shellText: String?
         /// The line was quoted in a reply (`> `).
         public var quoted: Bool
+        /// The line lies between a patch's `---` and its diff.
+        public var inPatchNotes = false
     }
 
     public struct Result: Equatable, Sendable {
@@ -108,10 +110,24 @@ public struct ScriptFinder {
                 lines[index].kind = .patchNotes
                 continue
             }
-            if inNotes { lines[index].kind = .patchNotes; continue }
+            if inNotes {
+                // Notes under `---` may hold the reproducer: they are read like the message, and what
+                // is not script in them goes back to being notes. The diffstat never is script.
+                lines[index].kind = isDiffstat(text) ? .patchNotes : .prose
+                lines[index].inPatchNotes = true
+                continue
+            }
             if isTrailer(text) { lines[index].kind = .trailer }
             if text.hasPrefix("Reply via email to") || text.hasPrefix("To unsubscribe from this list") { inSignature = true; lines[index].kind = .signature }
         }
+    }
+
+    /// ` fs/btrfs/ioctl.c | 17 +++++++++++++++--` and ` 1 file changed, 15 insertions(+), 2 deletions(-)`.
+    static func isDiffstat(_ text: String) -> Bool {
+        if text.containsText(" file changed") || text.containsText(" files changed") { return true }
+        guard let bar = text.firstIndex(of: "|") else { return false }
+        let after = text[text.index(after: bar)...].drop { $0 == " " }
+        return after.first?.isNumber == true || after.hasPrefix("Bin")
     }
 
     private static func startsDiff(at index: Int, _ lines: [Line]) -> Bool {
@@ -315,6 +331,9 @@ public struct ScriptFinder {
             if !isComplete(String(command)) { pending = String(command) }
         }
         resolveComments(&lines)
+        for index in lines.indices where lines[index].inPatchNotes && (lines[index].kind == .prose || lines[index].kind == .blank) {
+            lines[index].kind = .patchNotes
+        }
     }
 
     private static func nextIsScript(after index: Int, _ lines: [Line]) -> Bool {
