@@ -73,7 +73,7 @@ public struct ScriptFinder {
         }
         markPatchRegions(&lines)
         let plain = !mail.isMail && isPlainScript(lines)
-        classifyBody(&lines, plainScript: plain, mail: mail.isMail)
+        classifyBody(&lines, plainScript: plain)
         return Result(lines: lines, isMail: mail.isMail, isPlainScript: plain)
     }
 
@@ -231,7 +231,7 @@ public struct ScriptFinder {
         return true
     }
 
-    private static func classifyBody(_ lines: inout [Line], plainScript: Bool, mail: Bool) {
+    private static func classifyBody(_ lines: inout [Line], plainScript: Bool) {
         // Prompt style: the mail shows commands after `$ ` (Filipe Manana's style), so a line without
         // a prompt is what the command printed.
         let promptStyle = lines.contains { line in
