@@ -1,5 +1,5 @@
 import XCTest
-@testable import RegressImport
+@testable import RegressCore
 
 /// The shell front end, construct by construct: what each becomes, and which input lines it came from.
 final class ShellScriptTests: XCTestCase {

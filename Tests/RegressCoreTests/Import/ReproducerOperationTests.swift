@@ -1,5 +1,5 @@
 import XCTest
-@testable import RegressImport
+@testable import RegressCore
 
 /// The shell-level mapping: each spelling of mkfs, mount, power failure, file command and check.
 final class ReproducerOperationTests: XCTestCase {

@@ -1,14 +1,15 @@
 import Foundation
 import XCTest
-@testable import RegressImport
+@testable import RegressCore
 
 /// The corpus pins the importer's front half on real reproducers (Tests/ImportCorpus, see its README):
 /// the finder hands the shell exactly the script lines, no line of prose, headers or diff is ever
 /// counted as untranslated, every input line is accounted for, and each input's counts of translated,
 /// ignored and untranslated lines stay what they are until a change means to move them.
 final class CorpusTests: XCTestCase {
+    /// Tests/ImportCorpus, from this file's place in Tests/RegressCoreTests/Import.
     static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("ImportCorpus")
+        .deletingLastPathComponent().appendingPathComponent("ImportCorpus")
 
     /// The raw line numbers the finder classifies as script (commands, their continuations, markers).
     static let scriptLines: [String: [ClosedRange<Int>]] = [

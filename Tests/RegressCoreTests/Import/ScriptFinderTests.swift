@@ -1,5 +1,5 @@
 import XCTest
-@testable import RegressImport
+@testable import RegressCore
 
 /// Finding the script in what developers post: each input line's kind, construct by construct.
 final class ScriptFinderTests: XCTestCase {
