@@ -84,3 +84,29 @@ if CommandLine.arguments.contains("-lines") {
         print("\"\(name)\": [\(ranges.joined(separator: ", "))],")
     }
 }
+
+/// `-reasons`: over the whole corpus, how many lines each disposition and each reason holds.
+if CommandLine.arguments.contains("-reasons") {
+    var tally: [String: Int] = [:]
+    for name in names {
+        guard let text = try? String(contentsOfFile: directory + "/" + name, encoding: .utf8) else { continue }
+        for line in ImportFrontEnd(text).lines {
+            let key: String
+            switch line.disposition {
+            case .translated(let steps): key = steps.isEmpty ? "translated: sets up the test (no step)" : "translated: into steps"
+            case .continues: key = "translated: continues a command"
+            case .ignored(let reason):
+                switch reason {
+                case .assignment: key = "ignored: assignment"
+                case .structure: key = "ignored: loop/group structure"
+                case .uncalledFunction: key = "ignored: function never called"
+                case .setup: key = "ignored: setup, harness or metadata (_require_…, . ./common/…, fsck, exit)"
+                default: key = "ignored: " + reason.description
+                }
+            case .untranslated: key = "UNTRANSLATED"
+            }
+            tally[key, default: 0] += 1
+        }
+    }
+    for (key, count) in tally.sorted(by: { $0.value > $1.value }) { print(String(format: "%5d  ", count) + key) }
+}
