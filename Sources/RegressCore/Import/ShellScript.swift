@@ -251,6 +251,8 @@ struct ShellInterpreter {
         }
         if let name = argv.first, let function = functions[name], callDepth < 16 {
             calledFunctions.insert(name)
+            // The call's own line runs the function's lines, which carry the commands.
+            for line in node.lines where consumed[line] == nil { consumed[line] = .structure("calls \(name), whose lines follow") }
             let saved = positional
             positional = Array(argv.dropFirst())
             callDepth += 1

@@ -41,7 +41,7 @@ final class CorpusTests: XCTestCase {
         "fstests-generic-059.txt": (12, 86, 7),
         "fstests-generic-336.txt": (14, 60, 2),
         "fstests-generic-483.txt": (28, 74, 0),
-        "fstests-generic-506.txt": (9, 55, 16),
+        "fstests-generic-506.txt": (9, 57, 14),
         "fstests-xfs-053.txt": (3, 48, 2),
         "mail-lore-btrfs-qgroup-ioctl-reserve.txt": (3, 44, 3),
         "seed-btrfs-nocow-reflink-flush.txt": (8, 102, 0),

@@ -133,6 +133,7 @@ final class ShellScriptTests: XCTestCase {
         let script = ShellScript.parse(text)
         XCTAssertEqual(argvs(script), [["xfs_io", "-f", "-c", "pwrite 0 4k", "/mnt/foo"], ["xfs_io", "-f", "-c", "pwrite 0 8k", "/mnt/bar"]])
         XCTAssertEqual(script.consumed[3], .uncalledFunction("_cleanup"))
+        XCTAssertEqual(script.consumed[9], .structure("calls write_one, whose lines follow"))
         XCTAssertEqual(script.consumed[1], .uncalledFunction("_cleanup"))
     }
 
