@@ -1,0 +1,390 @@
+/// A shell script read by the front end: the simple commands it would run, in order, each with the
+/// input lines it came from, and what else each line held (assignments, comments, loop headers…).
+///
+/// It is built without running anything: variables are substituted from the script's own assignments
+/// (and fstests' defaults), `for` loops are unrolled, functions are expanded where they are called,
+/// `$((…))` and `$(seq …)` are evaluated. What it cannot do (`if`, `while`, `case`, a command
+/// substitution) is reported with its lines.
+public struct ShellScript: Equatable, Sendable {
+    public var commands: [ShellCommand]
+    /// Lines that became no command, and why (an assignment, a comment, a loop header…).
+    public var consumed: [Int: ConsumedReason]
+    /// Lines the front end could not read, and why.
+    public var unsupported: [Int: String]
+    /// Why the text ends in the middle of something, or nil.
+    public var incomplete: String?
+
+    public enum ConsumedReason: Equatable, Sendable {
+        case assignment(String)
+        case comment
+        case blank
+        /// `for … do`, `done`, `{`, `}`, `(`, `)`, a function's header: structure, not commands.
+        case structure(String)
+        /// A function the script defines and never calls (fstests' `_cleanup`).
+        case uncalledFunction(String)
+    }
+
+    /// fstests' variables, with the values a test sees on a machine configured the usual way; a script
+    /// that assigns them itself wins.
+    public static let fstestsDefaults: [String: String] = [
+        "SCRATCH_MNT": "/mnt/scratch", "SCRATCH_DEV": "/dev/scratch",
+        "TEST_DIR": "/mnt/test", "TEST_DEV": "/dev/test",
+        "XFS_IO_PROG": "xfs_io", "BTRFS_UTIL_PROG": "btrfs", "XFS_DB_PROG": "xfs_db",
+        "MKFS_PROG": "mkfs", "FSSUM_PROG": "fssum", "CHATTR_PROG": "chattr", "LSATTR_PROG": "lsattr",
+        "FILEFRAG_PROG": "filefrag", "DF_PROG": "df", "MOUNT_PROG": "mount", "UMOUNT_PROG": "umount",
+        "here": ".", "seq": "fstests-seq", "seqres": "/fstests/results/fstests-seq", "tmp": "/tmp/fstests",
+        "RESULT_DIR": "/fstests/results",
+        "FLAKEY_ALLOW_WRITES": "0", "FLAKEY_DROP_WRITES": "1", "FLAKEY_ERROR_WRITES": "2",
+    ]
+
+    /// The longest loop the front end unrolls; a longer one is reported instead.
+    public static let loopBound = 4096
+
+    public static func parse(_ text: String, firstLine: Int = 1, variables: [String: String] = fstestsDefaults) -> ShellScript {
+        let split = text.split(separator: "\n", omittingEmptySubsequences: false)
+        return parse(split.enumerated().map { NumberedLine(number: firstLine + $0.offset, text: String($0.element)) }, variables: variables)
+    }
+
+    public static func parse(_ lines: [NumberedLine], variables: [String: String] = fstestsDefaults) -> ShellScript {
+        let lexed = ShellLexer.lex(lines)
+        let tree = ShellSyntaxParser.parse(lexed.tokens)
+        var interpreter = ShellInterpreter(variables: variables)
+        interpreter.run(tree)
+        var consumed = interpreter.consumed
+        for (line, _) in lexed.comments where consumed[line] == nil { consumed[line] = .comment }
+        for line in lines where line.text.trimmingBlanks.isEmpty && consumed[line.number] == nil {
+            consumed[line.number] = .blank
+        }
+        for command in interpreter.commands {
+            for line in command.lines { consumed[line] = nil }
+        }
+        return ShellScript(commands: interpreter.commands, consumed: consumed, unsupported: interpreter.unsupported,
+                           incomplete: lexed.incomplete)
+    }
+}
+
+/// Walks the syntax tree as the shell would, without running a command: it records them.
+struct ShellInterpreter {
+    var variables: [String: String]
+    var commands: [ShellCommand] = []
+    var consumed: [Int: ShellScript.ConsumedReason] = [:]
+    var unsupported: [Int: String] = [:]
+    private var functions: [String: (body: ShellNode, lines: ClosedRange<Int>)] = [:]
+    private var calledFunctions: Set<String> = []
+    private var positional: [String] = []
+    private var callDepth = 0
+
+    init(variables: [String: String]) { self.variables = variables }
+
+    mutating func run(_ node: ShellNode) {
+        run(node, connector: nil)
+        for (name, function) in functions where !calledFunctions.contains(name) {
+            for line in function.lines where consumed[line] == nil || consumed[line] == .structure("function") {
+                consumed[line] = .uncalledFunction(name)
+            }
+        }
+    }
+
+    private mutating func run(_ node: ShellNode, connector: String?) {
+        switch node {
+        case .simple(let simple):
+            runSimple(simple, pipeline: nil, connector: connector)
+        case .pipeline(let nodes):
+            for (index, node) in nodes.enumerated() {
+                let position = ShellCommand.PipelinePosition(index: index, count: nodes.count)
+                if case .simple(let simple) = node {
+                    runSimple(simple, pipeline: position, connector: index == nodes.count - 1 ? connector : "|")
+                } else {
+                    run(node, connector: index == nodes.count - 1 ? connector : "|")
+                }
+            }
+        case .list(let items):
+            for item in items { run(item.node, connector: item.connector) }
+        case .group(let body, let subshell, let lines):
+            markStructure(lines, subshell ? "subshell" : "group")
+            run(body, connector: connector)
+        case .forLoop(let variable, let words, let body, let lines):
+            runFor(variable: variable, words: words, body: body, lines: lines)
+        case .arithmeticFor(let initial, let condition, let step, let body, let lines):
+            runArithmeticFor(initial: initial, condition: condition, step: step, body: body, lines: lines)
+        case .function(let name, let body, let lines):
+            functions[name] = (body, lines)
+            markStructure(lines, "function")
+        case .unsupported(let keyword, let lines):
+            let why = ["if", "while", "until", "case", "select"].contains(keyword)
+                ? "'\(keyword)' is not unrolled: a reproducer's steps must not depend on a test"
+                : keyword == "for" ? "'for' without 'do'"
+                : keyword == "unterminated" ? "the script ends before this block's end ('done' or '}')"
+                : "unexpected '\(keyword)'"
+            for line in lines where unsupported[line] == nil { unsupported[line] = why }
+        }
+    }
+
+    /// Marks the lines of a compound command as structure, where nothing more specific is known yet.
+    private mutating func markStructure(_ lines: ClosedRange<Int>, _ what: String) {
+        for line in [lines.lowerBound, lines.upperBound] where consumed[line] == nil {
+            consumed[line] = .structure(what)
+        }
+    }
+
+    private mutating func runFor(variable: String, words: [ShellWord]?, body: ShellNode, lines: ClosedRange<Int>) {
+        var values: [String] = []
+        var unexpanded: [String] = []
+        for word in words ?? [] {
+            let expansion = expand(word)
+            values += expansion.fields
+            unexpanded += expansion.unexpanded
+        }
+        if words == nil { values = positional }
+        guard unexpanded.isEmpty else {
+            for line in lines where unsupported[line] == nil { unsupported[line] = "loop over '\(unexpanded.joined(separator: " "))', which is not expanded" }
+            return
+        }
+        guard values.count <= ShellScript.loopBound else {
+            for line in lines where unsupported[line] == nil { unsupported[line] = "loop of \(values.count) iterations: more than \(ShellScript.loopBound)" }
+            return
+        }
+        markLoop(lines, body: body, "for \(variable): \(values.count) iterations")
+        for value in values {
+            variables[variable] = value
+            run(body, connector: nil)
+        }
+    }
+
+    /// The loop's header lines (up to the body) and its `done` line are structure.
+    private mutating func markLoop(_ lines: ClosedRange<Int>, body: ShellNode, _ header: String) {
+        let bodyStart = body.lines?.lowerBound ?? lines.upperBound
+        consumed[lines.lowerBound] = consumed[lines.lowerBound] ?? .structure(header)
+        if bodyStart - 1 > lines.lowerBound {
+            for line in (lines.lowerBound + 1)...(bodyStart - 1) where consumed[line] == nil { consumed[line] = .structure(header) }
+        }
+        if lines.upperBound != lines.lowerBound { consumed[lines.upperBound] = consumed[lines.upperBound] ?? .structure("done") }
+    }
+
+    /// `for ((init; condition; step))`: init and step are assignments (`i = 0`, `i++`, `i += 4`),
+    /// the condition a comparison; all integer arithmetic.
+    private mutating func runArithmeticFor(initial: String, condition: String, step: String, body: ShellNode, lines: ClosedRange<Int>) {
+        func fail(_ why: String) {
+            for line in lines where unsupported[line] == nil { unsupported[line] = why }
+        }
+        guard assignArithmetic(initial) else { return fail("loop start '\(initial)' is not an integer assignment") }
+        var iterations = 0
+        while true {
+            guard let holds = ShellArithmetic.compare(condition, variables: variables) else {
+                return fail("loop condition '\(condition)' is not an integer comparison")
+            }
+            if !holds { break }
+            iterations += 1
+            guard iterations <= ShellScript.loopBound else { return fail("loop of more than \(ShellScript.loopBound) iterations") }
+            guard assignArithmetic(step) else { return fail("loop step '\(step)' is not an integer assignment") }
+        }
+        guard assignArithmetic(initial) else { return }
+        markLoop(lines, body: body, "for ((\(initial); \(condition); \(step))): \(iterations) iterations")
+        for _ in 0..<iterations {
+            run(body, connector: nil)
+            _ = assignArithmetic(step)
+        }
+    }
+
+    /// `i = expr`, `i += expr`, `i -= expr`, `i++`, `i--`, `++i`, `--i`; an empty text does nothing.
+    private mutating func assignArithmetic(_ text: String) -> Bool {
+        let compact = text.filter { $0 != " " && $0 != "\t" }
+        if compact.isEmpty { return true }
+        for (suffix, delta) in [("++", 1), ("--", -1)] {
+            var name = ""
+            if compact.hasSuffix(suffix) { name = String(compact.dropLast(2)) }
+            if compact.hasPrefix(suffix) { name = String(compact.dropFirst(2)) }
+            if !name.isEmpty, let value = variables[name].flatMap({ ShellArithmetic.number($0) }) {
+                variables[name] = String(value + delta)
+                return true
+            }
+        }
+        for op in ["+=", "-=", "*=", "="] {
+            guard let range = compact.firstRange(of: op) else { continue }
+            let name = String(compact[..<range.lowerBound])
+            guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }),
+                  let value = ShellArithmetic.evaluate(String(compact[range.upperBound...]), variables: variables) else { return false }
+            let old = variables[name].flatMap { ShellArithmetic.number($0) } ?? 0
+            variables[name] = String(op == "+=" ? old + value : op == "-=" ? old - value : op == "*=" ? old * value : value)
+            return true
+        }
+        return false
+    }
+
+    private mutating func runSimple(_ node: SimpleNode, pipeline: ShellCommand.PipelinePosition?, connector: String?) {
+        var environment: [String: String] = [:]
+        var unexpanded: [String] = []
+        for assignment in node.assignments {
+            let (name, value, missing) = expandAssignment(assignment)
+            unexpanded += missing
+            environment[name] = value
+        }
+        var argv: [String] = []
+        for word in node.words {
+            let expansion = expand(word)
+            argv += expansion.fields
+            unexpanded += expansion.unexpanded
+        }
+        if argv.first == "export" || argv.first == "local" || argv.first == "readonly" {
+            let assignments = argv.dropFirst().filter { $0.contains("=") }
+            if assignments.count == argv.count - 1 {
+                for assignment in assignments {
+                    let name = String(assignment[..<assignment.firstIndex(of: "=")!])
+                    environment[name] = String(assignment[assignment.index(after: assignment.firstIndex(of: "=")!)...])
+                }
+                argv = []
+            }
+        }
+        if argv.isEmpty && node.redirections.isEmpty {
+            // A bare assignment: it sets the script's variables. One that captures a command's output
+            // (`before=$(stat …)`) is a check the front end cannot make.
+            if let substitution = unexpanded.first(where: { $0.hasPrefix("$(") }) {
+                for line in node.lines where unsupported[line] == nil {
+                    unsupported[line] = "\(substitution) is not run: its output cannot be known"
+                }
+                return
+            }
+            for (name, value) in environment { variables[name] = value }
+            let text = environment.keys.sorted().map { "\($0)=\(environment[$0]!)" }.joined(separator: " ")
+            for line in node.lines where consumed[line] == nil { consumed[line] = .assignment(text) }
+            return
+        }
+        if let name = argv.first, let function = functions[name], callDepth < 16 {
+            calledFunctions.insert(name)
+            // The call's own line runs the function's lines, which carry the commands.
+            for line in node.lines where consumed[line] == nil { consumed[line] = .structure("calls \(name), whose lines follow") }
+            let saved = positional
+            positional = Array(argv.dropFirst())
+            callDepth += 1
+            run(function.body, connector: connector)
+            callDepth -= 1
+            positional = saved
+            return
+        }
+        var redirections: [ShellRedirection] = []
+        for redirection in node.redirections {
+            var target = redirection.target.plainText ?? ""
+            if redirection.hereDocument == nil {
+                let expansion = expand(redirection.target)
+                target = expansion.fields.joined(separator: " ")
+                unexpanded += expansion.unexpanded
+            }
+            redirections.append(ShellRedirection(descriptor: redirection.descriptor, op: redirection.op, target: target,
+                                                 hereDocument: redirection.hereDocument))
+        }
+        commands.append(ShellCommand(argv: argv, environment: environment, redirections: redirections,
+                                     firstLine: node.lines.lowerBound, lastLine: node.lines.upperBound,
+                                     pipeline: pipeline, connector: connector, unexpanded: unexpanded))
+    }
+
+    private mutating func expandAssignment(_ word: ShellWord) -> (String, String, [String]) {
+        guard case .literal(let text, false) = word.parts[0], let equals = text.firstIndex(of: "=") else { return ("", "", []) }
+        let name = String(text[..<equals])
+        var rest = word
+        rest.parts[0] = .literal(String(text[text.index(after: equals)...]), quoted: false)
+        let expansion = expand(rest, split: false)
+        return (name, expansion.fields.joined(separator: " "), expansion.unexpanded)
+    }
+
+    struct Expansion {
+        var fields: [String]
+        var unexpanded: [String]
+    }
+
+    /// Expands one word into fields. Unquoted expansions are split on blanks (so `$MKFS_OPTIONS` gives
+    /// several words); what cannot be expanded stays as written and is listed.
+    func expand(_ word: ShellWord, split: Bool = true) -> Expansion {
+        var fields: [String] = []
+        var current = ""
+        var hasContent = false
+        var unexpanded: [String] = []
+        func appendSplitting(_ value: String, quoted: Bool) {
+            guard split && !quoted else {
+                current += value
+                hasContent = true
+                return
+            }
+            let pieces = value.split(omittingEmptySubsequences: false, whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" })
+            for (index, piece) in pieces.enumerated() {
+                if index > 0 {
+                    if hasContent || !current.isEmpty { fields.append(current) }
+                    current = ""
+                    hasContent = false
+                }
+                current += piece
+                if !piece.isEmpty { hasContent = true }
+            }
+        }
+        for part in word.parts {
+            switch part {
+            case .literal(let text, let quoted):
+                current += text
+                if quoted || !text.isEmpty { hasContent = true }
+            case .variable(let name, let fallback, let quoted):
+                if let value = lookup(name) {
+                    appendSplitting(value, quoted: quoted)
+                } else if let fallback {
+                    appendSplitting(expandText(fallback), quoted: quoted)
+                } else {
+                    unexpanded.append("$" + name)
+                    current += "$" + name
+                    hasContent = true
+                }
+            case .arithmetic(let expression, let quoted):
+                if let value = ShellArithmetic.evaluate(expandText(expression), variables: variables) {
+                    appendSplitting(String(value), quoted: quoted)
+                } else {
+                    unexpanded.append("$((\(expression)))")
+                    current += "$((\(expression)))"
+                    hasContent = true
+                }
+            case .commandSubstitution(let text, let quoted):
+                if let value = substitute(text) {
+                    appendSplitting(value, quoted: quoted)
+                } else {
+                    unexpanded.append("$(\(text))")
+                    current += "$(\(text))"
+                    hasContent = true
+                }
+            }
+        }
+        if hasContent || !current.isEmpty { fields.append(current) }
+        return Expansion(fields: fields, unexpanded: unexpanded)
+    }
+
+    private func lookup(_ name: String) -> String? {
+        if let index = Int(name), index >= 1 { return index <= positional.count ? positional[index - 1] : "" }
+        if name == "#" { return String(positional.count) }
+        if name == "@" || name == "*" { return positional.joined(separator: " ") }
+        return variables[name]
+    }
+
+    /// Expands `$var` and `${var}` inside a text (a fallback, an arithmetic expression).
+    private func expandText(_ text: String) -> String {
+        let lexed = ShellLexer.lex([NumberedLine(number: 0, text: "\"" + text + "\"")])
+        guard case .word(let word)? = lexed.tokens.first else { return text }
+        return expand(word, split: false).fields.joined()
+    }
+
+    /// `$(seq …)` is the one command substitution reproducers need to be unrolled: it is evaluated.
+    private func substitute(_ text: String) -> String? {
+        let lexed = ShellLexer.lex([NumberedLine(number: 0, text: text)])
+        var words: [String] = []
+        for token in lexed.tokens {
+            if case .newline = token { continue }
+            guard case .word(let word) = token else { return nil }
+            let expansion = expand(word)
+            guard expansion.unexpanded.isEmpty else { return nil }
+            words += expansion.fields
+        }
+        guard words.first == "seq" else { return nil }
+        let numbers = words.dropFirst().map { ShellArithmetic.number($0) }
+        guard !numbers.isEmpty, numbers.count <= 3, numbers.allSatisfy({ $0 != nil }) else { return nil }
+        let values = numbers.map { $0! }
+        let (first, step, last) = values.count == 1 ? (1, 1, values[0]) : values.count == 2 ? (values[0], 1, values[1]) : (values[0], values[1], values[2])
+        guard step != 0 else { return nil }
+        let count = step > 0 ? (last >= first ? (last - first) / step + 1 : 0) : (first >= last ? (first - last) / -step + 1 : 0)
+        guard count <= ShellScript.loopBound else { return nil }
+        return (0..<count).map { String(first + $0 * step) }.joined(separator: "\n")
+    }
+}
