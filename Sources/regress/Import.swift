@@ -1,12 +1,15 @@
 import ArgumentParser
 import Foundation
-import RegressRunner
 import RegressCore
 
 struct Import: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Turn a shell reproducer (mkfs, mount -o, xfs_io -c lines) into a test file.",
-        discussion: "Accepts a plain script or a whole mail or patch with the script in it. Lines it cannot translate are listed on standard error."
+        abstract: "Turn a reproducer (a script, a mail or patch with the script in it, an fstests test) into a test file.",
+        discussion: """
+        Prints on standard error what became of every input line: translated (into which steps), ignored on \
+        purpose (prose, headers, the diff, comments, setup) or UNTRANSLATED (with its line number and why). \
+        A reproducer none of whose file operations became a step is not written: exit 1.
+        """
     )
 
     @Argument(help: "The reproducer script (or the mail that contains it).")
@@ -15,21 +18,27 @@ struct Import: ParsableCommand {
     @Option(name: .shortAndLong, help: ArgumentHelp("Write the test here (e.g. tests.d/NAME) instead of standard output.", valueName: "file"))
     var output: String?
 
+    @Flag(name: .shortAndLong, help: "Print only the untranslated lines, not every line.")
+    var quiet = false
+
     func run() throws {
         guard let data = FileManager.default.contents(atPath: script), let text = String(data: data, encoding: .utf8) else {
-            fail("\(script): cannot read")
+            fail("\(script): cannot read it (no such file, or not UTF-8 text)")
         }
+        if let output, FileManager.default.fileExists(atPath: output) { fail("\(output): exists; not overwriting it") }
         let name = ((output ?? script) as NSString).lastPathComponent
         let imported = ReproducerImporter().importScript(text, name: name)
-        for line in imported.untranslated { printError("\(script):\(line)") }
+        printError(quiet ? imported.untranslated.map { "\(script):\($0.number): \($0.text.trimmed)" }.joined(separator: "\n")
+                         : ImportReport.render(imported.lines).trimmingCharacters(in: .newlines))
+        guard let test = imported.text else {
+            fail("\(script): none of the reproducer's file operations became a step, so no test was written (it would exercise nothing)",
+                 status: ExitStatus.failed)
+        }
         if let output {
-            if FileManager.default.fileExists(atPath: output) { fail("\(output): exists; not overwriting it") }
-            guard FileManager.default.createFile(atPath: output, contents: imported.text.data(using: .utf8)) else {
-                fail("\(output): cannot write")
-            }
-            printError("wrote \(output) (\(imported.untranslated.count) line(s) not translated)")
+            guard FileManager.default.createFile(atPath: output, contents: test.data(using: .utf8)) else { fail("\(output): cannot write") }
+            printError("wrote \(output): \(imported.dataSteps) data step(s), \(imported.untranslated.count) line(s) untranslated")
         } else {
-            FileHandle.standardOutput.write(imported.text.data(using: .utf8)!)
+            FileHandle.standardOutput.write(test.data(using: .utf8)!)
         }
     }
 }

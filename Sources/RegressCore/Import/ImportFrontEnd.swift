@@ -11,7 +11,7 @@ public struct ImportFrontEnd {
         found = ScriptFinder.find(in: text)
         script = ShellScript.parse(found.scriptLines)
         var mapper = ReproducerOperationMapper(commands: script.commands)
-        var rendering = InterimStepRendering(mapper: mapper)
+        var rendering = StepRendering(mapper: mapper)
         var operations: [(command: ShellCommand, operations: [ReproducerOperation])] = []
         lines = ImportAccounting.account(input: text, found: found, script: script) { command in
             let mapped = mapper.map(command)
@@ -24,7 +24,7 @@ public struct ImportFrontEnd {
     /// Every step and header line the rendering produced, in order, with a `filesystems:` line first
     /// when no mkfs named the filesystem but the input does.
     public var renderedLines: [String] {
-        var rendering = InterimStepRendering(mapper: ReproducerOperationMapper(commands: script.commands))
+        var rendering = StepRendering(mapper: ReproducerOperationMapper(commands: script.commands))
         let lines = operations.flatMap { entry -> [String] in
             if case .translated(let lines) = rendering.disposition(of: entry.operations) { return lines }
             return []

@@ -1,0 +1,178 @@
+/// Writes `ReproducerOperation`s as test-language lines: `key: value` header lines for mkfs, mount options
+/// and requirements, and steps. Every step is read back through the command table as it is written (with
+/// the files earlier steps made), so what the importer writes is what the language accepts; a step the
+/// table refuses makes its input line untranslated, with the table's reason.
+public struct StepRendering {
+    /// Mounted now; was mounted at some point since the mkfs (a mount after an unmount is a remount).
+    private var mounted = false
+    private var wasMounted = false
+    private var afterShutdown = false
+    /// The filesystem the script made, which its mount options are for.
+    private var filesystem: String?
+    private let mapper: ReproducerOperationMapper
+    private let parser = TestParser(path: "import", name: "import")
+    private var files = FileTracker()
+    /// The filesystem's size as mkfs was told it (`-b 512M`), else the image size regress gives a test.
+    private var filesystemSize: UInt64 = 512 << 20
+
+    public init(mapper: ReproducerOperationMapper) { self.mapper = mapper }
+
+    /// The disposition of one command's operations.
+    public mutating func disposition(of operations: [ReproducerOperation]) -> CommandDisposition {
+        var lines: [String] = []
+        var ignored: [String] = []
+        for operation in operations {
+            switch render(operation) {
+            case .translated(let rendered): lines += rendered
+            case .ignored(let why): ignored.append(why)
+            case .untranslated(let why): return .untranslated(why)
+            }
+        }
+        // Steps through the command table; header lines as they are.
+        var checked: [String] = []
+        var trial = files
+        for line in lines {
+            if StepRendering.isHeaderLine(line) { checked.append(line); continue }
+            do {
+                let step = try parser.parseStep(line, lineNumber: 1, files: &trial)
+                checked.append(fillsTheFilesystem(step) ? line + "   allow ENOSPC" : line)
+            } catch let diagnostic as Diagnostic {
+                return .untranslated("'\(line)': \(diagnostic.message)")
+            } catch {
+                return .untranslated("'\(line)': \(error)")
+            }
+        }
+        files = trial
+        if !checked.isEmpty || ignored.isEmpty { return .translated(checked) }
+        return .ignored(ignored.joined(separator: "; "))
+    }
+
+    static func isHeaderLine(_ line: String) -> Bool {
+        let key = line.split(separator: ":", maxSplits: 1).first.map(String.init) ?? ""
+        return ["filesystems", "mkfs", "mount", "requires", "size"].contains { key == $0 || key.hasPrefix($0 + ".") }
+    }
+
+    /// A write or allocation as large as the filesystem is meant to fill it (the padding of a reproducer
+    /// that needs a full filesystem): it may end in ENOSPC, and only such a step is allowed to.
+    private func fillsTheFilesystem(_ step: Step) -> Bool {
+        switch step.command {
+        case .pwrite(let range, _): return range.length >= filesystemSize
+        case .fallocate(let flags, let range): return flags.isEmpty && range.length >= filesystemSize
+        default: return false
+        }
+    }
+
+    public mutating func render(_ operation: ReproducerOperation) -> CommandDisposition {
+        switch operation {
+        case .mkfs(let filesystem, let options):
+            mounted = false
+            wasMounted = false
+            guard let filesystem else { return .translated(options.isEmpty ? [] : ["mkfs: " + options.joined(separator: " ")]) }
+            self.filesystem = filesystem
+            mounted = false
+            wasMounted = false
+            if let index = options.firstIndex(of: "-b"), filesystem == "btrfs", index + 1 < options.count,
+               let size = Size.parse(options[index + 1].lowercased()) {
+                filesystemSize = size
+            }
+            let lines = ["filesystems: \(filesystem)"] + (options.isEmpty ? [] : ["mkfs.\(filesystem): " + options.joined(separator: " ")])
+            return .translated(lines)
+        case .mount(let filesystem, let options):
+            defer { mounted = true; wasMounted = true }
+            if afterShutdown { afterShutdown = false; return .translated([]) }
+            if wasMounted { return mounted ? .untranslated("mounted twice") : .translated(["remount"]) }
+            let key = (filesystem ?? self.filesystem).map { "mount.\($0)" } ?? "mount"
+            return .translated(options.isEmpty ? [] : ["\(key): " + options.joined(separator: ",")])
+        case .umount:
+            guard mounted else { return .ignored("an unmount before the script mounted anything: regress mounts and unmounts the test filesystem itself") }
+            mounted = false
+            return .translated([])
+        case .remount(let options):
+            return options.isEmpty ? .translated(["remount"]) : .untranslated("remount with other options (\(options.joined(separator: ",")))")
+        case .cycleMount: return .translated(["remount"])
+        case .powerFail: return .translated(["power-cut"])
+        case .shutdown(let flushLog):
+            afterShutdown = true
+            return flushLog ? .untranslated("a shutdown that flushes the log first") : .translated(["power-cut"])
+        case .flakeyDropWrites: return .translated(["drop-writes 0 0"])
+        case .flakeyAllowWrites: return .translated(["clear-faults"])
+        case .errorWrites: return .translated(["inject-error EIO"])
+        case .dropCaches: return .translated(["drop-caches"])
+        case .kernelSetting(let path, let value): return .untranslated("kernel setting \(path) = \(value) has no step")
+        case .sync(let file): return .translated([file.map { "\($0): fsync" } ?? "sync"])
+        case .syncfs: return .translated(["syncfs"])
+        case .xfsIO(let openFlags, let file, let commands):
+            guard let file else { return .untranslated("xfs_io without a file") }
+            // xfs_io's open flags are the step's: `xfs_io -d -s -c CMD f` is `f: -d -s CMD`.
+            let stepFlags = openFlags.filter { $0 == "-d" || $0 == "-s" }
+            return .translated(commands.map { command in
+                let words = command.split(separator: " ").map { word in mapper.relative(String(word)) ?? String(word) }
+                if file == "." && (words.first == "syncfs" || words.first == "sync") { return words.first! }
+                return "\(file): " + (stepFlags + words).joined(separator: " ")
+            })
+        // touch makes the file and leaves its content alone: an empty write creates it.
+        case .touch(let file): return .translated(["\(file): pwrite 0 0"])
+        case .writeText(let file, let text, let append):
+            return StepRendering.writeText(Array(text.utf8), to: file, append: append, existing: files)
+        case .copyReflink(let source, let destination): return .translated(["\(destination): reflink \(source)"])
+        case .copy: return .untranslated("a data copy has no step")
+        case .mkdir(let directory): return .translated(["mkdir \(directory)"])
+        case .rm(let file): return .translated(["unlink \(file)"])
+        case .mv(let from, let to): return .translated(["rename \(from) \(to)"])
+        case .ln(let target, let name, let symbolic):
+            return symbolic ? .untranslated("a symbolic link has no step") : .translated(["link \(target) \(name)"])
+        case .truncate(let file, let size): return .translated(["\(file): truncate \(size)"])
+        case .fallocate(let file, let flags, let offset, let length):
+            return .translated(["\(file): falloc " + (flags + [offset, length]).joined(separator: " ")])
+        case .dd(let input, let output, let blockSize, let count, let seek, _, let flags):
+            return StepRendering.dd(input: input, output: output, blockSize: blockSize, count: count, seek: seek, flags: flags)
+        case .checksum(let file): return .translated(["verify \(file)"])
+        case .requireFeature(let feature): return .ignored("requires \(feature) (a header requirement)")
+        case .metadata(let key, let value): return .ignored("\(key): \(value) (test metadata)")
+        case .setupIgnored(let why): return .ignored(why)
+        case .terminalOutput: return .ignored("output to the terminal")
+        case .sleep(let seconds): return .untranslated("sleep \(seconds): no step waits")
+        case .unrecognised(let why): return .untranslated(why)
+        }
+    }
+}
+
+extension StepRendering {
+    /// `echo TEXT > f`: the language writes runs of one byte, so a short text becomes one write per run.
+    /// An append goes after the file's model size is unknown to the importer, so only `>` is taken.
+    static func writeText(_ bytes: [UInt8], to file: String, append: Bool, existing: FileTracker) -> CommandDisposition {
+        guard !append else { return .untranslated("text appended to \(file): the importer does not know the file's size") }
+        guard bytes.count <= 256 else { return .untranslated("\(bytes.count) bytes of text written to \(file): too long to write byte run by byte run") }
+        var steps = ["\(file): truncate 0"]
+        var start = 0
+        while start < bytes.count {
+            var end = start
+            while end < bytes.count && bytes[end] == bytes[start] { end += 1 }
+            steps.append("\(file): pwrite -S 0x\(String(bytes[start], radix: 16)) \(start) \(end - start)")
+            start = end
+        }
+        return .translated(steps)
+    }
+
+    /// `dd if=/dev/zero of=f bs=B count=N seek=S [oflag=direct,sync] [conv=notrunc,fsync,fdatasync]`: the
+    /// zeros it writes as one pwrite of B-byte calls, after dd's own truncation to S*B unless notrunc.
+    static func dd(input: String?, output: String?, blockSize: String?, count: String?, seek: String?, flags: [String]) -> CommandDisposition {
+        guard input == "/dev/zero" else { return .untranslated("dd from \(input ?? "standard input"): only /dev/zero's bytes are known") }
+        guard let output else { return .untranslated("dd without of=") }
+        let block = blockSize.flatMap { Size.parse($0.lowercased()) } ?? 512
+        guard let count = count.flatMap({ Size.parse($0.lowercased()) }) else { return .untranslated("dd without count=") }
+        let seekBytes = (seek.flatMap { Size.parse($0.lowercased()) } ?? 0) * block
+        // `conv=notrunc,fsync` is two flags.
+        let flags = Set(flags.flatMap { flag -> [String] in
+            let parts = flag.split(separator: "=", maxSplits: 1).map(String.init)
+            return parts.count == 2 ? parts[1].split(separator: ",").map { "\(parts[0])=\($0)" } : [flag]
+        })
+        let open = (flags.contains("oflag=direct") ? ["-d"] : []) + (flags.contains("oflag=sync") || flags.contains("oflag=dsync") ? ["-s"] : [])
+        var steps: [String] = []
+        if !flags.contains("conv=notrunc") { steps.append("\(output): truncate \(seekBytes)") }
+        steps.append("\(output): " + (open + ["pwrite", "-S", "0", "-b", "\(block)", "\(seekBytes)", "\(count * block)"]).joined(separator: " "))
+        if flags.contains("conv=fsync") { steps.append("\(output): fsync") }
+        if flags.contains("conv=fdatasync") { steps.append("\(output): fdatasync") }
+        return .translated(steps)
+    }
+}
