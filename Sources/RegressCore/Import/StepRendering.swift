@@ -76,6 +76,7 @@ public struct StepRendering {
                 filesystemSize = size
             }
             let lines = ["filesystems: \(filesystem)"] + (options.isEmpty ? [] : ["mkfs.\(filesystem): " + options.joined(separator: " ")])
+                + (filesystem == "btrfs" && options.contains("-b") ? ["size: \(Size.format(filesystemSize))"] : [])
             return .translated(lines)
         case .mount(let filesystem, let options):
             defer { mounted = true; wasMounted = true }

@@ -97,7 +97,7 @@ final class CorpusTests: XCTestCase {
         let text = try String(contentsOf: Self.directory.appendingPathComponent("seed-btrfs-nocow-reflink-flush.txt"), encoding: .utf8)
         let result = ImportFrontEnd(text)
         XCTAssertEqual(result.renderedLines, [
-            "filesystems: btrfs", "mkfs.btrfs: -b 512M", "mount.btrfs: nospace_cache",
+            "filesystems: btrfs", "mkfs.btrfs: -b 512M", "size: 512m", "mount.btrfs: nospace_cache",
             "file1: falloc 8k 64m", "padding: pwrite 0 -b 4k 512M   allow ENOSPC", "sync", "file1: pwrite 1m 16m",
             "file1: reflink file1 8k 0 4k", "file1: fsync",
         ])
