@@ -215,6 +215,8 @@ public enum CommandTable {
 
     static func parseWrite(_ args: inout ArgumentReader) throws -> Command {
         var options = WriteOptions()
+        var unfilled = false
+        var blockSizeToken: Token?
         for option in try args.getopt("b:BCDdf:Fi:NqRs:S:uV:wWZ:") {
             switch option.flag {
             case "S":
@@ -225,7 +227,9 @@ public enum CommandTable {
                     throw args.error(at: token, "bad seed '\(token.text)' (a number, as strtoul reads it)")
                 }
                 options.pattern = UInt8(truncatingIfNeeded: seed)
-            case "b": options.blockSize = try args.number(option.argument!, "block size")
+            case "b":
+                options.blockSize = try args.number(option.argument!, "block size")
+                blockSizeToken = option.argument
             case "F": options.direction = .forward
             case "B": options.direction = .backward
             case "V": options.vectors = try vectorCount(option.argument!, &args)
@@ -233,10 +237,17 @@ public enum CommandTable {
             case "N": options.noWait = true
             case "W": options.fsyncAfter = true
             case "w": options.fdatasyncAfter = true
-            case "C", "q", "u": break   // what xfs_io prints, and -u's unaligned buffer address: no other call
+            case "C", "q": break   // what xfs_io prints: no other call
+            case "u": unfilled = true
             case "d", "s": throw args.error(at: option.at, "pwrite: -\(option.flag) belongs to -i FILE, which regress does not take (xfs_io: a usage error without -i); open flags go before the command: 'FILE: -d pwrite …'")
             default: throw args.error(at: option.at, "pwrite: -\(option.flag) is not supported by regress (random or file-sourced writes have no content the model can know)")
             }
+        }
+        // -u leaves xfs_io's buffer unfilled (no memset of the seed): a fresh xfs_io process, which each step
+        // stands for, writes the zeros of fresh memory, whatever -S says.
+        if unfilled { options.pattern = 0 }
+        if options.direction == .backward && options.blockSize == 0, let token = blockSizeToken {
+            throw args.error(at: token, "pwrite -B with a block size of 0: xfs_io divides the offset by it and dies of SIGFPE")
         }
         return .pwrite(try args.range(), options)
     }
