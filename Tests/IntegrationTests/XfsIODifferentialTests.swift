@@ -8,7 +8,7 @@ import RegressRunner
 /// and once through regress, each on a fresh filesystem; every step's errno and every file's final bytes
 /// must be the same on both sides.
 ///
-/// Fixed seed, a few sequences per filesystem, so that the suite stays quick; bench/xfs-io-differential
+/// Fixed seed, 20 sequences per filesystem (about a minute), so that the suite stays quick; bench/xfs-io-differential
 /// runs hundreds. Environment (for the bench and for replaying a failure):
 ///   REGRESS_DIFF_SEED=0x…       the generator's seed
 ///   REGRESS_DIFF_SEQUENCES=N    sequences per filesystem
@@ -16,7 +16,7 @@ import RegressRunner
 ///   REGRESS_DIFF_FS=btrfs,xfs   the filesystems
 final class XfsIODifferentialTests: IntegrationTestCase {
     static let seed: UInt64 = 0xd1ff_0613_2026_0001
-    static let sequencesPerFilesystem = 10
+    static let sequencesPerFilesystem = 20
 
     func testRegressAndXfsIOAgreeOnGeneratedSequences() throws {
         let environment = ProcessInfo.processInfo.environment
