@@ -32,7 +32,7 @@ struct XfsIOSide {
 
     func run(_ sequence: StepSequence, on filesystem: FilesystemKind) throws -> SideOutcome {
         let device = try TestDevice(workDirectory: workDirectory, name: sequence.name + ".xfs_io." + filesystem.rawValue,
-                                    kind: .loopImage(size: max(512 << 20, filesystem.minimumSize), emulated: false))
+                                    kind: .loopImage(size: max(512 << 20, filesystem.minimumSize), backend: nil))
         defer { device.release() }
         let scratch = ScratchFilesystem(kind: filesystem, device: device.path, mountPoint: device.directory + "/mnt", mountOptions: "")
         _ = try scratch.make(options: [])
