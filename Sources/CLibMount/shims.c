@@ -27,6 +27,13 @@ ssize_t regress_pwritev2(int fd, const void *buffer, size_t length, int count, s
     return pwritev2(fd, iov, count, offset, flags);
 }
 
+ssize_t regress_pwritev2_lengths(int fd, const void *buffer, const size_t *lengths, int count, int64_t offset, int flags) {
+    struct iovec iov[1024];
+    if (count < 1 || count > 1024) { errno = EINVAL; return -1; }
+    for (int i = 0; i < count; i++) { iov[i].iov_base = (void *)buffer; iov[i].iov_len = lengths[i]; }
+    return pwritev2(fd, iov, count, offset, flags);
+}
+
 ssize_t regress_preadv2(int fd, void *buffer, size_t length, int count, size_t last_length, int64_t offset, int flags) {
     struct iovec iov[1024];
     if (fill_iovecs(iov, buffer, length, count, last_length) < 0) return -1;

@@ -84,8 +84,8 @@ final class ParserTests: XCTestCase {
         var shapes = WriteOptions()
         shapes.direction = .backward
         shapes.vectors = 4
-        shapes.blockSize = 0
-        XCTAssertEqual(try command("f: pwrite -F -B -V 4 -b 0 64k 64k"), .pwrite(ByteRange(offset: 65536, length: 65536), shapes))
+        shapes.blockSize = 512
+        XCTAssertEqual(try command("f: pwrite -F -B -V 4 -b 1s 64k 64k"), .pwrite(ByteRange(offset: 65536, length: 65536), shapes))
         // Octal, as strtoll with base 0 reads it; `b` is a filesystem block.
         XCTAssertEqual(try command("f: pwrite 010000 1b"), .pwrite(ByteRange(offset: 4096, length: 4096), WriteOptions()))
         assertDiagnostic("steps:\nf: pwrite -d 0 4k", "\(Self.path):2:11: pwrite: -d belongs to -i FILE, which regress does not take (xfs_io: a usage error without -i); open flags go before the command: 'FILE: -d pwrite …'")

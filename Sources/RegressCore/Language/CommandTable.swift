@@ -87,7 +87,7 @@ public enum CommandTable {
                     parse: { .fallocate(.insertRange, try $0.range()) }, track: createsFile),
         CommandSpec("funshare", "funshare OFF LEN", .file, .data, help: "unshares shared extents (FALLOC_FL_UNSHARE_RANGE alone, as xfs_io)",
                     parse: { .fallocate(.unshareRange, try $0.range()) }, track: createsFile),
-        CommandSpec("pwrite", "pwrite [-S SEED] [-b BSIZE] [-F|-B] [-V N] [-D] [-N] [-W] [-w] [-C] [-q] [-u] OFF LEN", .file, .data,
+        CommandSpec("pwrite", "pwrite [-S SEED] [-b BSIZE] [-F|-B] [-V N] [-D] [-N] [-W] [-w] [-C] [-q] OFF LEN", .file, .data,
                     help: "writes the seed's low byte over a range, BSIZE (default 4096) a call, as xfs_io's pwrite",
                     parse: parseWrite, track: createsFile),
         CommandSpec("pread", "pread [-b BSIZE] [-F|-B] [-V N] [-C] [-q] [-v] OFF LEN", .file, .read,
@@ -215,6 +215,7 @@ public enum CommandTable {
 
     static func parseWrite(_ args: inout ArgumentReader) throws -> Command {
         var options = WriteOptions()
+        var blockSizeToken: Token?
         for option in try args.getopt("b:BCDdf:Fi:NqRs:S:uV:wWZ:") {
             switch option.flag {
             case "S":
@@ -225,7 +226,9 @@ public enum CommandTable {
                     throw args.error(at: token, "bad seed '\(token.text)' (a number, as strtoul reads it)")
                 }
                 options.pattern = UInt8(truncatingIfNeeded: seed)
-            case "b": options.blockSize = try args.number(option.argument!, "block size")
+            case "b":
+                options.blockSize = try args.number(option.argument!, "block size")
+                blockSizeToken = option.argument
             case "F": options.direction = .forward
             case "B": options.direction = .backward
             case "V": options.vectors = try vectorCount(option.argument!, &args)
@@ -233,10 +236,17 @@ public enum CommandTable {
             case "N": options.noWait = true
             case "W": options.fsyncAfter = true
             case "w": options.fdatasyncAfter = true
-            case "C", "q", "u": break   // what xfs_io prints, and -u's unaligned buffer address: no other call
+            case "C", "q": break   // what xfs_io prints: no other call
+            case "u":
+                // No memset of the seed: xfs_io writes whatever its buffer held, leftover heap data that
+                // differs from run to run (the differential test against xfs_io saw heap pointers).
+                throw args.error(at: option.at, "pwrite: -u leaves xfs_io's buffer unfilled, so the bytes it writes are leftover memory no model can know; drop -u (or write zeros with -S 0)")
             case "d", "s": throw args.error(at: option.at, "pwrite: -\(option.flag) belongs to -i FILE, which regress does not take (xfs_io: a usage error without -i); open flags go before the command: 'FILE: -d pwrite …'")
             default: throw args.error(at: option.at, "pwrite: -\(option.flag) is not supported by regress (random or file-sourced writes have no content the model can know)")
             }
+        }
+        if options.direction == .backward && options.blockSize == 0, let token = blockSizeToken {
+            throw args.error(at: token, "pwrite -B with a block size of 0: xfs_io divides the offset by it and dies of SIGFPE")
         }
         return .pwrite(try args.range(), options)
     }

@@ -65,6 +65,14 @@ public struct FileDescriptor: Hashable, Sendable {
         try retryingOnInterrupt { regress_pwritev2(rawValue, buffer.baseAddress, buffer.count, Int32(count), lastLength, Int64(offset), flags) }
     }
 
+    /// pwritev2(2) of `buffer` through one iovec a length (each at most the buffer's size), with RWF_* flags.
+    public func write(_ buffer: UnsafeRawBufferPointer, lengths: [Int], at offset: UInt64, flags: Int32) throws -> Int {
+        precondition(lengths.allSatisfy { $0 <= buffer.count })
+        return try lengths.withUnsafeBufferPointer { lengths in
+            try retryingOnInterrupt { regress_pwritev2_lengths(rawValue, buffer.baseAddress, lengths.baseAddress, Int32(lengths.count), Int64(offset), flags) }
+        }
+    }
+
     /// preadv2(2) into `count` views of one buffer, as xfs_io's `pread -V`.
     public func read(into buffer: UnsafeMutableRawBufferPointer, copies count: Int, lastLength: Int, at offset: UInt64) throws -> Int {
         try retryingOnInterrupt { regress_preadv2(rawValue, buffer.baseAddress, buffer.count, Int32(count), lastLength, Int64(offset), 0) }
