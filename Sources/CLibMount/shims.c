@@ -58,3 +58,8 @@ int regress_dedupe_range(int src_fd, uint64_t src_offset, uint64_t length, int d
     if (rc == 0) { *status = range->info[0].status; *bytes_deduped = range->info[0].bytes_deduped; }
     return rc;
 }
+
+int regress_sync_file_range(int fd, int64_t offset, int64_t length, int mode) {
+    unsigned int flags = mode == 1 ? SYNC_FILE_RANGE_WAIT_BEFORE : mode == 2 ? SYNC_FILE_RANGE_WAIT_AFTER : SYNC_FILE_RANGE_WRITE;
+    return sync_file_range(fd, offset, length, flags);
+}

@@ -63,4 +63,26 @@ final class ErrnoIntegrationTests: IntegrationTestCase {
         // The write happened all the same, and the model knows it.
         XCTAssertEqual(result.verifications.map(\.passed), [true])
     }
+
+    /// chattr +i through FS_IOC_SETFLAGS really makes the file immutable (a write gets EPERM), -i undoes it;
+    /// sync_range runs on every filesystem.
+    func testChattrAndSyncRangeReachTheKernel() throws {
+        let test = try define("chattr", """
+        summary: chattr and sync_range reach the kernel
+        size: 512m
+        steps:
+        f: pwrite -S 0xaa 0 64k
+        f: sync_range -w 0 64k
+        f: sync_range -a 0 64k
+        f: chattr +i
+        f: pwrite 0 4k expect EPERM
+        f: chattr -i +A
+        f: pwrite -S 0xbb 0 4k
+        verify f
+        """)
+        for result in run(test, on: [.btrfs, .xfs, .ext4]) {
+            XCTAssertEqual(result.verdict, .pass, Self.explain(result))
+            XCTAssertEqual(result.verifications.map(\.passed), [true], result.id)
+        }
+    }
 }

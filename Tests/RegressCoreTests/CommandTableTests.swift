@@ -58,6 +58,7 @@ final class CommandTableTests: XCTestCase {
                 case "DIR": return "d"
                 case "ERRNO": return "EIO"
                 case "on|off": return "on"
+                case "+FLAGS|-FLAGS…": return "+C"
                 default: return String(word)
                 }
             }.joined(separator: " ")

@@ -313,6 +313,8 @@ enum FuzzVocabulary {
         .init(name: "truncate", takesFile: true, arguments: [.number]),
         .init(name: "reflink", takesFile: true, arguments: [.path, .optional(["8k", "0", "4k"])]),
         .init(name: "dedupe", takesFile: true, arguments: [.path, .number, .number, .number]),
+        .init(name: "sync_range", takesFile: true, arguments: [.flags(["-a", "-b", "-w", "-x"]), .number, .number]),
+        .init(name: "chattr", takesFile: true, arguments: [.word(["+C", "-e", "+Ci", "-q", "C"])]),
         .init(name: "fsync", takesFile: true, arguments: []),
         .init(name: "fdatasync", takesFile: true, arguments: []),
         .init(name: "sync", takesFile: false, arguments: []),

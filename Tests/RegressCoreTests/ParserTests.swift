@@ -99,6 +99,16 @@ final class ParserTests: XCTestCase {
         assertDiagnostic("steps:\n-d sync", "\(Self.path):2:1: open flags ('-d') need a file: 'FILE: -d COMMAND …'")
     }
 
+    func testSyncRangeAndChattr() throws {
+        XCTAssertEqual(try command("f: sync_range 0 4k", after: "f: pwrite 0 4k"), .syncRange(ByteRange(offset: 0, length: 4096), .write))
+        XCTAssertEqual(try command("f: sync_range -a -b 0 4k", after: "f: pwrite 0 4k"), .syncRange(ByteRange(offset: 0, length: 4096), .waitBefore),
+                       "as in xfs_io, the last option is the mode")
+        let nocow = InodeFlags.letters.first { $0.0 == "C" }!.1, extents = InodeFlags.letters.first { $0.0 == "e" }!.1
+        XCTAssertEqual(try command("f: chattr +C -e", after: "f: pwrite 0 0"), .chattr(add: nocow, remove: extents))
+        assertDiagnostic("steps:\nf: pwrite 0 4k\nf: chattr +Z", "\(Self.path):3:11: chattr: unknown flag 'Z' (known: CecSAdai)")
+        assertDiagnostic("steps:\nf: pwrite 0 4k\ng: chattr +C", "\(Self.path):3:1: unknown file 'g': no earlier step creates it")
+    }
+
     func testOtherFileCommands() throws {
         var fourK = ReadOptions()
         fourK.blockSize = 4096

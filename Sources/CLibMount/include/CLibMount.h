@@ -34,6 +34,8 @@ ssize_t regress_pwritev2_lengths(int fd, const void *buffer, const size_t *lengt
 ssize_t regress_preadv2(int fd, void *buffer, size_t length, int count, size_t last_length, int64_t offset, int flags);
 /// lseek(2) with SEEK_DATA / SEEK_HOLE (declared only under _GNU_SOURCE).
 int64_t regress_seek_data(int fd, int64_t offset);
+/// sync_file_range(2) (declared only under _GNU_SOURCE); `mode` 0 write, 1 wait before, 2 wait after.
+int regress_sync_file_range(int fd, int64_t offset, int64_t length, int mode);
 int64_t regress_seek_hole(int fd, int64_t offset);
 extern const int regress_o_direct;
 /// prctl(PR_SET_PDEATHSIG, SIGKILL): a test's child process must not outlive the regress that started it.
@@ -94,6 +96,10 @@ static inline int regress_loop_clear(int loop_fd) { return ioctl(loop_fd, LOOP_C
 
 static const uint32_t REGRESS_LO_FLAGS_AUTOCLEAR = LO_FLAGS_AUTOCLEAR;
 static const uint32_t REGRESS_LO_FLAGS_DIRECT_IO = LO_FLAGS_DIRECT_IO;
+
+// FS_IOC_GETFLAGS / FS_IOC_SETFLAGS (chattr(1)): the kernel reads and writes an int.
+static inline int regress_get_inode_flags(int fd, uint32_t *flags) { int value = 0; int rc = ioctl(fd, FS_IOC_GETFLAGS, &value); *flags = (uint32_t)value; return rc; }
+static inline int regress_set_inode_flags(int fd, uint32_t flags) { int value = (int)flags; return ioctl(fd, FS_IOC_SETFLAGS, &value); }
 
 static const int REGRESS_RWF_DSYNC = RWF_DSYNC;
 static const int REGRESS_RWF_NOWAIT = RWF_NOWAIT;

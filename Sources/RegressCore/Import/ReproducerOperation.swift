@@ -42,6 +42,8 @@ public enum ReproducerOperation: Equatable, Sendable {
     case mv(from: String, to: String)
     case ln(target: String, name: String, symbolic: Bool)
     case truncate(file: String, size: String)
+    /// chattr(1): `+C`, `-e`… as written.
+    case chattr(file: String, flags: [String])
     /// fallocate(1): flags as xfs_io's `falloc` spells them (`-k`, `-p`, `-z`, `-c`, `-i`).
     case fallocate(file: String, flags: [String], offset: String, length: String)
     case dd(input: String?, output: String?, blockSize: String?, count: String?, seek: String?, skip: String?, flags: [String])

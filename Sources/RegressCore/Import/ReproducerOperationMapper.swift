@@ -146,6 +146,10 @@ public struct ReproducerOperationMapper {
         case "ln": return mapTwoPaths(arguments, "ln") { .ln(target: $0, name: $1, symbolic: arguments.contains { $0.hasPrefix("-") && $0.contains("s") }) }
         case "truncate": return mapTruncate(arguments)
         case "fallocate": return mapFallocate(arguments)
+        case "chattr":
+            // `chattr +C -e FILE…`: the flag words, then the files.
+            let flags = arguments.filter { ($0.hasPrefix("+") || $0.hasPrefix("-")) && $0.count > 1 && $0.dropFirst().allSatisfy(\.isLetter) }
+            return files(arguments.filter { !flags.contains($0) }) { .chattr(file: $0, flags: flags) }
         case "dd": return mapDD(arguments)
         case "od", "hexdump", "xxd", "md5sum", "sha1sum", "sha256sum", "cmp", "fssum": return mapChecksum(name, arguments)
         case "godown": return [.shutdown(flushLog: arguments.contains("-f"))]

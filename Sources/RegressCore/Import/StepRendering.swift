@@ -123,6 +123,7 @@ public struct StepRendering {
         case .ln(let target, let name, let symbolic):
             return symbolic ? .untranslated("a symbolic link has no step") : .translated(["link \(target) \(name)"])
         case .truncate(let file, let size): return .translated(["\(file): truncate \(size)"])
+        case .chattr(let file, let flags): return .translated(["\(file): chattr " + flags.joined(separator: " ")])
         case .fallocate(let file, let flags, let offset, let length):
             return .translated(["\(file): falloc " + (flags + [offset, length]).joined(separator: " ")])
         case .dd(let input, let output, let blockSize, let count, let seek, _, let flags):

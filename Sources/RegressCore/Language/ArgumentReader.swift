@@ -50,7 +50,7 @@ public struct ArgumentReader {
     public func error(at token: Token, _ message: String) -> Diagnostic { Diagnostic(location(of: token), message) }
 
     /// The column just after the last word: where a missing argument should have been.
-    var endLocation: SourceLocation {
+    public var endLocation: SourceLocation {
         let last = positional.last ?? command
         return SourceLocation(file: file, line: line, column: last.column + last.text.count)
     }

@@ -12,6 +12,10 @@ public enum Command: Equatable, Codable, Sendable {
     case dedupe(source: String, sourceOffset: UInt64, offset: UInt64, length: UInt64)
     case fsync
     case fdatasync
+    /// sync_file_range(2) with xfs_io's modes: writeback only, no durability promise (no metadata).
+    case syncRange(ByteRange, SyncRangeMode)
+    /// chattr(1)'s inode flags (FS_IOC_SETFLAGS): set `add`, clear `remove`.
+    case chattr(add: InodeFlags, remove: InodeFlags)
 
     // Whole-filesystem commands.
     case sync
@@ -85,4 +89,24 @@ public struct ReadOptions: Equatable, Hashable, Codable, Sendable {
     public var direction = WriteOptions.Direction.forward
     public var vectors: UInt32?
     public init() {}
+}
+
+/// xfs_io's `sync_range` options: each replaces the mode; none means SYNC_FILE_RANGE_WRITE.
+public enum SyncRangeMode: String, Codable, Sendable { case write, waitBefore, waitAfter }
+
+/// chattr(1)'s letters for the inode flags a reproducer sets (FS_IOC_SETFLAGS).
+public struct InodeFlags: OptionSet, Hashable, Codable, Sendable {
+    public let rawValue: UInt32
+    public init(rawValue: UInt32) { self.rawValue = rawValue }
+    /// The letters and the kernel's FS_*_FL values, which are Linux ABI (include/uapi/linux/fs.h).
+    public static let letters: [(Character, InodeFlags)] = [
+        ("C", InodeFlags(rawValue: 0x0080_0000)),  // FS_NOCOW_FL: no copy on write (btrfs)
+        ("e", InodeFlags(rawValue: 0x0008_0000)),  // FS_EXTENT_FL: extent-mapped (ext4)
+        ("c", InodeFlags(rawValue: 0x0000_0004)),  // FS_COMPR_FL
+        ("S", InodeFlags(rawValue: 0x0000_0008)),  // FS_SYNC_FL
+        ("A", InodeFlags(rawValue: 0x0000_0080)),  // FS_NOATIME_FL
+        ("d", InodeFlags(rawValue: 0x0000_0040)),  // FS_NODUMP_FL
+        ("a", InodeFlags(rawValue: 0x0000_0020)),  // FS_APPEND_FL
+        ("i", InodeFlags(rawValue: 0x0000_0010)),  // FS_IMMUTABLE_FL
+    ]
 }

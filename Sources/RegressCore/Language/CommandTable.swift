@@ -10,6 +10,8 @@ public struct CommandSpec {
         /// Changes what a file holds or which names exist: what a test must do at least once.
         case data
         case read, durability, check, mount, fault
+        /// Changes an inode's flags, not what it holds.
+        case attribute
     }
 
     /// What must sit under the filesystem for the command to run.
@@ -122,6 +124,33 @@ public enum CommandTable {
                         try files.mustExist(source, at.argument(0))
                         try files.mustExist(file!, at.file)
                     }),
+        CommandSpec("sync_range", "sync_range [-a] [-b] [-w] OFF LEN", .file, .durability,
+                    help: "sync_file_range(2), as xfs_io: each option replaces the mode (-a WAIT_AFTER, -b WAIT_BEFORE, -w WRITE, the default); no durability promise",
+                    parse: { args in
+                        var mode = SyncRangeMode.write
+                        for option in try args.getopt("abw") {
+                            mode = option.flag == "a" ? .waitAfter : option.flag == "b" ? .waitBefore : .write
+                        }
+                        return .syncRange(try args.range(), mode)
+                    }, track: { _, file, files, at in try files.mustExist(file!, at.file) }),
+        CommandSpec("chattr", "chattr +FLAGS|-FLAGS…", .file, .attribute,
+                    help: "sets and clears inode flags as chattr(1) does: C no-COW, e extents, c compress, S sync, A noatime, d nodump, a append, i immutable",
+                    parse: { args in
+                        var add: InodeFlags = [], remove: InodeFlags = []
+                        while let word = args.optionalWord() {
+                            guard let sign = word.text.first, sign == "+" || sign == "-", word.text.count > 1 else {
+                                throw args.error(at: word, "chattr: expected +FLAGS or -FLAGS, found '\(word.text)'")
+                            }
+                            for letter in word.text.dropFirst() {
+                                guard let flag = InodeFlags.letters.first(where: { $0.0 == letter })?.1 else {
+                                    throw args.error(at: word, "chattr: unknown flag '\(letter)' (known: \(String(InodeFlags.letters.map(\.0))))")
+                                }
+                                if sign == "+" { add.insert(flag) } else { remove.insert(flag) }
+                            }
+                        }
+                        guard !add.isEmpty || !remove.isEmpty else { throw Diagnostic(args.endLocation, "chattr: missing +FLAGS or -FLAGS") }
+                        return .chattr(add: add, remove: remove)
+                    }, track: fileOrDirectoryMustExist),
         CommandSpec("fsync", "fsync", .file, .durability, help: "fsync(2) of the file or directory",
                     parse: { _ in .fsync }, track: fileOrDirectoryMustExist),
         CommandSpec("fdatasync", "fdatasync", .file, .durability, help: "fdatasync(2) of the file or directory",

@@ -87,6 +87,12 @@ struct StepExecutor {
                     if result == .differs { throw StepError(errno: .EBADE, detail: "FIDEDUPERANGE: the ranges differ") }
                 }
             }
+        case .syncRange(let range, let mode):
+            let modes: [SyncRangeMode: Int32] = [.write: 0, .waitBefore: 1, .waitAfter: 2]
+            try session.withFile(file, [.readOnly]) { try $0.syncRange(offset: range.offset, length: range.length, mode: modes[mode]!) }
+        case .chattr(let add, let remove):
+            // Read-only and not created, as chattr(1) opens; a directory's flags can change too.
+            try session.withFile(file, [.readOnly, .nonBlocking]) { try $0.changeInodeFlags(add: add.rawValue, remove: remove.rawValue) }
         case .fsync:
             // Read-only, so that a directory can be fsynced like a file.
             try session.withFile(file, [.readOnly]) { try $0.fsync() }

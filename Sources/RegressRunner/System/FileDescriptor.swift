@@ -78,6 +78,18 @@ public struct FileDescriptor: Hashable, Sendable {
         try retryingOnInterrupt { regress_preadv2(rawValue, buffer.baseAddress, buffer.count, Int32(count), lastLength, Int64(offset), 0) }
     }
 
+    /// sync_file_range(2): 0 SYNC_FILE_RANGE_WRITE, 1 WAIT_BEFORE, 2 WAIT_AFTER.
+    public func syncRange(offset: UInt64, length: UInt64, mode: Int32) throws {
+        try retryingOnInterrupt { regress_sync_file_range(rawValue, Int64(offset), Int64(length), mode) }
+    }
+
+    /// FS_IOC_GETFLAGS, then FS_IOC_SETFLAGS with `add` set and `remove` cleared (chattr(1)).
+    public func changeInodeFlags(add: UInt32, remove: UInt32) throws {
+        var flags: UInt32 = 0
+        try retryingOnInterrupt { regress_get_inode_flags(rawValue, &flags) }
+        try retryingOnInterrupt { regress_set_inode_flags(rawValue, (flags | add) & ~remove) }
+    }
+
     public func fsync() throws { try retryingOnInterrupt { Glibc.fsync(rawValue) } }
     public func fdatasync() throws { try retryingOnInterrupt { Glibc.fdatasync(rawValue) } }
     public func syncfs() throws { try retryingOnInterrupt { regress_syncfs(rawValue) } }
