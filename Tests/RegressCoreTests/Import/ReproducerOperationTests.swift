@@ -122,7 +122,8 @@ final class ReproducerOperationTests: XCTestCase {
     }
 
     func testWhatItDoesNotKnowItSays() {
-        XCTAssertEqual(flat("chattr +C /mnt/foo"), [.unrecognised("'chattr' has no operation")])
+        XCTAssertEqual(flat("setfacl -b /mnt/foo"), [.unrecognised("'setfacl' has no operation")])
+        XCTAssertEqual(flat("chattr +C -e /mnt/foo"), [.chattr(file: "foo", flags: ["+C", "-e"])])
         XCTAssertEqual(flat("perl -e 'print 1'"), [.unrecognised("a perl program: its I/O is not read")])
         XCTAssertEqual(flat("xfs_io -c fsync $file"), [.unrecognised("$file not expanded (no value in the script)")])
         XCTAssertEqual(flat("mount /dev/sdb /mnt\nrm -f /mnt/x.*").last, .unrecognised("/mnt/x.* is a pattern: the files it matches are not known"))
@@ -146,7 +147,7 @@ final class ImportAccountingTests: XCTestCase {
           mount /dev/sdb /mnt
           xfs_io -f -c "pwrite 0 4k" \\
                  /mnt/foo
-          chattr +C /mnt/foo
+          setfacl -b /mnt/foo
           # power off here
           <power fail>
 
@@ -156,14 +157,14 @@ final class ImportAccountingTests: XCTestCase {
         XCTAssertEqual(result.lines.map(\.number), Array(1...11))
         XCTAssertEqual(result.lines.map(\.disposition), [
             .ignored(.prose), .ignored(.blank), .translated(["filesystems: btrfs"]), .translated([]),
-            .translated(["foo: pwrite 0 4k"]), .continues(5), .untranslated("'chattr' has no operation"),
+            .translated(["foo: pwrite 0 4k"]), .continues(5), .untranslated("'setfacl' has no operation"),
             .ignored(.comment), .translated(["power-cut"]), .ignored(.blank), .ignored(.prose),
         ])
         let printed = ImportReport.render(result.lines)
-        XCTAssertTrue(printed.contains(" 7  UNTRANSLATED    chattr +C /mnt/foo"), printed)
+        XCTAssertTrue(printed.contains(" 7  UNTRANSLATED    setfacl -b /mnt/foo"), printed)
         XCTAssertTrue(printed.contains("-> foo: pwrite 0 4k"), printed)
         XCTAssertTrue(printed.hasSuffix("5 translated, 5 ignored on purpose, 1 untranslated\n"), printed)
-        XCTAssertEqual(ImportReport.untranslated(result.lines, file: "mail.txt"), ["mail.txt:7: chattr +C /mnt/foo — 'chattr' has no operation"])
+        XCTAssertEqual(ImportReport.untranslated(result.lines, file: "mail.txt"), ["mail.txt:7: setfacl -b /mnt/foo — 'setfacl' has no operation"])
     }
 
     func testUnsupportedConstructsAndIncompleteScriptsAreUntranslated() {
@@ -175,8 +176,8 @@ final class ImportAccountingTests: XCTestCase {
     }
 
     func testALineWithSeveralCommandsIsUntranslatedIfOneIs() {
-        let result = ImportFrontEnd("#!/bin/sh\nmount /dev/sdb /mnt\nsync; chattr +C /mnt/f; sync\n")
-        XCTAssertEqual(result.lines[2].disposition, .untranslated("'chattr' has no operation"))
+        let result = ImportFrontEnd("#!/bin/sh\nmount /dev/sdb /mnt\nsync; setfacl -b /mnt/f; sync\n")
+        XCTAssertEqual(result.lines[2].disposition, .untranslated("'setfacl' has no operation"))
         XCTAssertEqual(ImportAccounting.combine([.translated(["sync"]), .translated(["syncfs"])]), .translated(["sync", "syncfs"]))
         XCTAssertEqual(ImportAccounting.combine([.ignored("output to the terminal"), .ignored("output to the terminal")]), .ignored(.terminalOutput))
     }
