@@ -26,6 +26,12 @@ public struct CaseOptions: Codable, Sendable {
     public var checkKernelLog = true
     /// The power-cut backend to use (`--power-cut-backend`); nil picks the best the machine offers.
     public var powerCutBackend: PowerCutBackend?
+    /// `--crash-states[=N]`: after the steps, check the crash states the write log allows at every flush,
+    /// with up to N random subsets an epoch (nil: no search). Runs the case on the emulated disk.
+    public var crashStates: Int?
+    /// At most this many crash states a case (`--crash-states-limit`); the rest are counted as skipped.
+    public var crashStatesLimit = 2000
+    public var crashStatesSeed: UInt64 = 0
     public init() {}
 }
 

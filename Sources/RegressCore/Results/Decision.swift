@@ -26,6 +26,7 @@ public struct Decision: Equatable, Sendable {
             case .fsckFailed(let output):
                 let lines = output.split(separator: "\n").dropFirst()
                 failures.append("fsck found problems: \(lines.first(where: { !$0.isEmpty }) ?? "")")
+            case .crashState(let failure): failures.append(failure.description)
             case .notApplicable(let reason): skips.append(reason)
             case .missingBackend(let requirement, let step, let location, let why):
                 skips.append("'\(step)' at \(location) needs \(requirement): \(why); the steps before it ran and passed")

@@ -10,6 +10,8 @@ public enum Evidence: Equatable, Codable, Sendable {
     case kernelLog([String])
     /// The read-only fsck's complaint, its whole output.
     case fsckFailed(String)
+    /// `--crash-states`: a state the write log allows that the filesystem did not survive.
+    case crashState(CrashStateFailure)
     /// The case cannot run here (the filesystem lacks a feature, a tool or root is missing): planned, not run.
     case notApplicable(String)
     /// A step needs what this machine cannot put under the filesystem; the steps before it ran.

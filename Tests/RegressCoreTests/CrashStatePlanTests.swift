@@ -1,0 +1,83 @@
+import XCTest
+@testable import RegressCore
+
+/// The crash-state enumeration: epochs from a write log, the faults' effect on them, the states chosen.
+final class CrashStatePlanTests: XCTestCase {
+    let w = CrashStatePlan.Record(kind: .write), f = CrashStatePlan.Record(kind: .flush)
+
+    func testFlushesCutTheLogIntoEpochsWithTheirDurablePrefix() {
+        let plan = CrashStatePlan(records: [w, w, f, w, f, w])
+        XCTAssertEqual(plan.epochs.map(\.writes), [[0, 1], [3], [5]])
+        XCTAssertEqual(plan.epochs.map(\.end), [2, 4, nil])
+        XCTAssertEqual(plan.epochs.map(\.durablePrefix), [[], [0, 1], [0, 1, 3]])
+        XCTAssertEqual(plan.logIndices(of: .init(epoch: 2, writes: [0])), [0, 1, 3, 5])
+        XCTAssertEqual(plan.logIndices(of: .init(epoch: 1, writes: [])), [0, 1])
+    }
+
+    func testAnIgnoredFlushIsNoBoundaryAndADroppedWriteNeverLands() {
+        var ignored = f
+        ignored.ignored = true
+        var dropped = w
+        dropped.dropped = true
+        let plan = CrashStatePlan(records: [w, ignored, w, dropped, f, w, f])
+        XCTAssertEqual(plan.epochs.map(\.writes), [[0, 2], [5]])
+        XCTAssertEqual(plan.epochs[1].durablePrefix, [0, 2])
+    }
+
+    func testRecordsAfterAPowerCutAreLeftOut() {
+        var late = w
+        late.afterPowerCut = true
+        var lateFlush = f
+        lateFlush.afterPowerCut = true
+        let plan = CrashStatePlan(records: [w, f, w, late, lateFlush])
+        XCTAssertEqual(plan.epochs.map(\.writes), [[0], [2]])
+    }
+
+    func testStatesArePrefixesThenSinglesThenRandomSubsetsUpToTheLimit() {
+        let plan = CrashStatePlan(records: Array(repeating: w, count: 30) + [f, w, w, f])
+        let (states, skipped) = plan.states(epochs: [0, 1], randomSubsets: 5, limit: 1000, seed: 1)
+        XCTAssertEqual(states.prefix(2), [.init(epoch: 0, writes: []), .init(epoch: 1, writes: [])])
+        XCTAssertEqual(states[2], .init(epoch: 0, writes: [0]))
+        // Epoch 1 has two writes: besides the empty set and the singles, only {0, 1} is left.
+        XCTAssertEqual(states.filter { $0.epoch == 1 }.count, 4)
+        XCTAssertEqual(states.filter { $0.epoch == 0 }.count, 1 + 30 + 5)
+        XCTAssertEqual(Set(states).count, states.count, "no state twice")
+        XCTAssertEqual(skipped, 0)
+        let (limited, cut) = plan.states(epochs: [0, 1], randomSubsets: 5, limit: 10, seed: 1)
+        XCTAssertEqual(limited, Array(states.prefix(10)))
+        XCTAssertEqual(cut, states.count - 10)
+    }
+
+    func testTheSameSeedGivesTheSameStatesAndAnotherSeedOthers() {
+        let plan = CrashStatePlan(records: Array(repeating: w, count: 40) + [f])
+        let a = plan.states(epochs: [0], randomSubsets: 20, limit: 100, seed: 7).states
+        XCTAssertEqual(a, plan.states(epochs: [0], randomSubsets: 20, limit: 100, seed: 7).states)
+        XCTAssertNotEqual(a, plan.states(epochs: [0], randomSubsets: 20, limit: 100, seed: 8).states)
+        XCTAssertTrue(a.allSatisfy { $0.writes == $0.writes.sorted() && ($0.writes.last ?? 0) < 40 })
+    }
+
+    func testAStepOwesTheDurableContentBeforeItOrTheContentAfterIt() {
+        var before = ContentModel()
+        before.apply(.write(file: "a", byte: 1, range: ByteRange(offset: 0, length: 4096), durable: false))
+        before.apply(.makeDurable(file: "a"))
+        before.apply(.write(file: "b", byte: 2, range: ByteRange(offset: 0, length: 4096), durable: false))
+        var after = before
+        after.apply(.write(file: "a", byte: 3, range: ByteRange(offset: 0, length: 8192), durable: false))
+        after.apply(.makeDurable(file: "a"))
+        let expected = Dictionary(uniqueKeysWithValues: CrashExpectation.expected(before: before, after: after).map { ($0.file, $0.expected) })
+        XCTAssertEqual(expected["a"], .either(old: before.content(of: "a"), new: after.content(of: "a")!))
+        XCTAssertEqual(expected["b"], .either(old: nil, new: after.content(of: "b")!))
+        // A file durable before the step and left alone by it is owed exactly.
+        let unchanged = CrashExpectation.expected(before: after, after: after).first { $0.file == "a" }!
+        XCTAssertEqual(unchanged.expected, .exact(after.content(of: "a")!))
+    }
+
+    func testAPositionFallsBetweenTheSnapshotsAroundIt() {
+        let positions = [10, 15, 15, 30]
+        XCTAssertNil(CrashExpectation.window(of: 9, in: positions))
+        XCTAssertEqual(CrashExpectation.window(of: 12, in: positions)?.before, 0)
+        XCTAssertEqual(CrashExpectation.window(of: 12, in: positions)?.after, 1)
+        XCTAssertEqual(CrashExpectation.window(of: 20, in: positions)?.before, 2)
+        XCTAssertEqual(CrashExpectation.window(of: 40, in: positions)?.after, 3)
+    }
+}
