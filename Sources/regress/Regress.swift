@@ -20,13 +20,15 @@ struct Regress: ParsableCommand {
         defaultSubcommand: nil
     )
 
-    /// `--random` alone picks a seed (ArgumentParser has no option with an optional value).
+    /// `--random` alone picks a seed, `--crash-states` alone takes its default (ArgumentParser has no option with an optional value).
     static func main() {
         var arguments = Array(CommandLine.arguments.dropFirst())
         if let index = arguments.firstIndex(of: "--random"),
            index + 1 >= arguments.count || arguments[index + 1].hasPrefix("-") || UInt64(arguments[index + 1]) == nil {
             arguments[index] = "--random=\(UInt64.random(in: 1...999_999))"
         }
+        // `--crash-states` alone takes the default number of random subsets; a value needs `=N`.
+        arguments = arguments.map { $0 == "--crash-states" ? "--crash-states=\(Run.defaultCrashStateSubsets)" : $0 }
         do {
             var command = try parseAsRoot(arguments)
             try command.run()

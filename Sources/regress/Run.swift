@@ -68,6 +68,16 @@ struct Run: ParsableCommand {
     @Option(name: .customLong("power-cut-backend"), help: ArgumentHelp("Cut power with this backend: emulated, log-writes or flakey (default: the most faithful one this machine offers).", valueName: "backend"))
     var powerCutBackend: PowerCutBackend?
 
+    static let defaultCrashStateSubsets = 20
+    @Option(name: .customLong("crash-states"), help: ArgumentHelp("Run on the emulated disk with its write log and check every crash state at each flush: the durable prefix, each single write of the epoch, and N seeded random subsets of it (`--crash-states` alone: 20).", valueName: "N"))
+    var crashStates: Int?
+
+    @Option(name: .customLong("crash-states-limit"), help: ArgumentHelp("Check at most this many crash states a test; the rest are counted as skipped.", valueName: "n"))
+    var crashStatesLimit: Int = 2000
+
+    @Option(name: .customLong("crash-states-seed"), help: ArgumentHelp("The seed of the random subsets.", valueName: "seed"))
+    var crashStatesSeed: UInt64 = 0
+
     @Flag(name: .shortAndLong, help: "No progress lines on standard error.")
     var quiet = false
 
@@ -86,6 +96,8 @@ struct Run: ParsableCommand {
         guard jobs >= 1, jobs <= 64 else { throw ValidationError("-j must be 1 to 64") }
         guard iterations >= 1 else { throw ValidationError("-I must be at least 1") }
         guard timeout >= 1 else { throw ValidationError("--timeout must be at least 1 second") }
+        if let crashStates, crashStates < 0 { throw ValidationError("--crash-states=N needs N >= 0") }
+        guard crashStatesLimit >= 1 else { throw ValidationError("--crash-states-limit must be at least 1") }
         if scratchDevice != nil && jobs > 1 { throw ValidationError("--scratch-dev is one device: it cannot run with -j \(jobs)") }
         if force && scratchDevice == nil { throw ValidationError("--force only applies to --scratch-dev") }
     }
@@ -129,6 +141,9 @@ struct Run: ParsableCommand {
         options.caseOptions.scratchDevice = scratchDevice
         options.caseOptions.keepFailedImages = keepFailed
         options.caseOptions.powerCutBackend = powerCutBackend
+        options.caseOptions.crashStates = crashStates
+        options.caseOptions.crashStatesLimit = crashStatesLimit
+        options.caseOptions.crashStatesSeed = crashStatesSeed
         options.knownIssues = known
         // Beside tests.d (the checkout's results/, as fstests keeps results/ in its tree), wherever regress runs from.
         let resultsRoot = resultsDirectory ?? (library.directory as NSString).deletingLastPathComponent + "/results"

@@ -30,10 +30,15 @@ public final class TestDevice {
     }
     public var directory: String { area.path }
 
+    /// Where the emulated disk logs every write and flush from the first one (`writeLog`: a crash-state
+    /// search); nil once the logged disk is gone (a power cut attaches a disk without a log).
+    public private(set) var writeLogPath: String?
+
     /// Makes the work area (and image) and attaches it. On failure, removes what it made.
-    public init(workDirectory: String, name: String, kind: Kind) throws {
+    public init(workDirectory: String, name: String, kind: Kind, writeLog: Bool = false) throws {
         area = try WorkArea.create(in: workDirectory, prefix: "\(name).")
         self.kind = kind
+        writeLogPath = writeLog ? area.path + "/write.log" : nil
         do {
             if case .loopImage(let size, _) = kind { image = try ImageFile.create(in: area, size: size) }
             try attach()
@@ -69,7 +74,7 @@ public final class TestDevice {
         }
         switch backend {
         case .emulated:
-            let disk = try EmulatedDisk(imagePath: image.path, mountPoint: area.path + "/fuse")
+            let disk = try EmulatedDisk(imagePath: image.path, mountPoint: area.path + "/fuse", writeLog: writeLogPath)
             self.disk = disk
             // Direct I/O: the loop device's requests reach the FUSE file asynchronously and queue up, so the
             // emulated disk serves them back to back instead of waking up for each (bench/edisk-cost). A kernel
@@ -111,6 +116,8 @@ public final class TestDevice {
         loop = nil
         try disk?.stop()
         disk = nil
+        // The log replays from an all-zero image: it cannot go on over the durable image the disk left.
+        writeLogPath = nil
         try attach()
     }
 

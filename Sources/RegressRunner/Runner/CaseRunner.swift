@@ -52,12 +52,13 @@ public struct CaseRunner {
     private func backend() -> (PowerCutBackend?, String) {
         let test = testCase.test
         if let scratch = options.scratchDevice { return (nil, "--scratch-dev \(scratch) runs on the device itself") }
-        guard test.needsPowerCut || options.alwaysEmulate else { return (nil, "not needed") }
+        let emulate = options.alwaysEmulate || options.crashStates != nil
+        guard test.needsPowerCut || emulate else { return (nil, "not needed") }
         if let chosen = options.powerCutBackend {
             return PowerCutBackends.whyUnavailable(chosen).map { (nil, "--power-cut-backend \(chosen.rawValue): \($0)") } ?? (chosen, "")
         }
         // Faults need the emulated disk; a power cut alone takes the most faithful backend there is.
-        let candidates: [PowerCutBackend] = test.needsEmulatedDisk || options.alwaysEmulate ? [.emulated] : PowerCutBackend.allCases
+        let candidates: [PowerCutBackend] = test.needsEmulatedDisk || emulate ? [.emulated] : PowerCutBackend.allCases
         if let usable = candidates.first(where: { PowerCutBackends.whyUnavailable($0) == nil }) { return (usable, "") }
         return (nil, candidates.map { "\($0.rawValue): \(PowerCutBackends.whyUnavailable($0)!)" }.joined(separator: "; "))
     }
@@ -72,7 +73,8 @@ public struct CaseRunner {
         do {
             let kind: TestDevice.Kind = options.scratchDevice.map { .scratch($0) } ??
                 .loopImage(size: max(test.imageSize, fs.minimumSize), backend: backend)
-            device = try TestDevice(workDirectory: options.workDirectory, name: testCase.id, kind: kind)
+            device = try TestDevice(workDirectory: options.workDirectory, name: testCase.id, kind: kind,
+                                    writeLog: options.crashStates != nil && backend == .emulated)
         } catch {
             result.evidence.append(.environment("device: \(error)"))
             return nil
@@ -99,6 +101,16 @@ public struct CaseRunner {
         var model = ContentModel()
         let executor = StepExecutor(session: session, verifier: Verifier(session: session))
         var dataOperations = 0
+        let crashStates = CrashStateRecorder(device: device, filesystem: filesystem, options: options)
+        if options.crashStates != nil && device.writeLogPath == nil {
+            result.log.append("crash states: not searched: they need the emulated disk (\(noBackendReason))")
+        }
+        crashStates.snapshot(model, after: "the mount")
+        var currentStep = ""
+        session.beforePowerCutRecovery = {
+            crashStates.snapshot(model, after: currentStep)
+            crashStates.search()
+        }
         func record(_ outcome: StepOutcome) {
             for change in outcome.changes { model.apply(change) }
             result.log += outcome.log
@@ -119,6 +131,7 @@ public struct CaseRunner {
             }
             if case .verify = step.command {} else { verifyUnresolved(at: step.location) }
             let started = monotonicSeconds()
+            currentStep = "'\(step.text)' at \(step.location)"
             let outcome: StepOutcome
             do {
                 outcome = try executor.run(step, model: model)
@@ -136,6 +149,8 @@ public struct CaseRunner {
                                                                expected: step.expectation.description, detail: outcome.detail)))
             }
             afterStep?(index, filesystem.mountPoint)
+            crashStates.snapshot(model, after: currentStep)
+            crashStates.report(into: &result)
         }
         if let last = test.steps.last { verifyUnresolved(at: last.location) }
         if dataOperations == 0 { result.evidence.append(.noDataOperation) }
@@ -149,6 +164,8 @@ public struct CaseRunner {
             let stats = disk.statistics
             result.log.append("emulated disk: \(stats.writes) writes (\(Size.format(stats.writeBytes))), \(stats.flushes) flushes, \(stats.failedWrites) failed, \(stats.droppedWrites) dropped")
         }
+        crashStates.search()
+        crashStates.report(into: &result)
         if options.checkFilesystem {
             let (clean, output) = filesystem.check()
             result.log.append(output)

@@ -9,6 +9,9 @@ final class TestSession {
     let device: TestDevice
     let filesystem: ScratchFilesystem
     private var root: FileDescriptor?
+    /// Called at a power cut once the filesystem is down and before the disk (and its write log) is gone:
+    /// the crash-state search takes its states there.
+    var beforePowerCutRecovery: (() -> Void)?
 
     /// A step could not be run for a reason outside the test (the mount vanished, a remount failed).
     struct EnvironmentError: Error, CustomStringConvertible { let description: String }
@@ -74,6 +77,7 @@ final class TestSession {
         do { line = try device.cutPower() } catch { throw EnvironmentError(description: "power-cut: \(error)") }
         closeRoot()
         filesystem.forceUnmount()
+        beforePowerCutRecovery?()
         do {
             try device.reattachAfterPowerCut()
             filesystem.moved(to: device.path)

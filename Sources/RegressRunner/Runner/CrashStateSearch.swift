@@ -1,0 +1,216 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import RegressCore
+
+/// `--crash-states` (issue 11): every crash state the emulated disk's write log allows at each flush of the
+/// test's steps is rebuilt into an image of its own, mounted (log recovery runs), verified against what the
+/// model owed at that point, unmounted and fsck'ed. The enumeration is `CrashStatePlan`'s and what is owed
+/// is `CrashExpectation`'s; this file only does the machine side. States are checked one after another:
+/// every state carries the test filesystem's UUID, and two mounts of one UUID at once are refused.
+struct CrashStateSearch {
+    /// The model at a point of the test, and the write-log length then.
+    struct Snapshot {
+        var position: Int
+        var model: ContentModel
+        /// The step that ran from the previous snapshot to this one (for the first: the mount).
+        var step: String
+    }
+
+    let disk: EmulatedDisk
+    let kind: FilesystemKind
+    let mountOptions: String
+    let directory: String
+    let options: CaseOptions
+
+    /// At most this many failing states become evidence; the rest are counted in the log.
+    static let reportedFailures = 5
+
+    func run(snapshots: [Snapshot], diskSize: UInt64) -> (evidence: [Evidence], log: [String]) {
+        let started = monotonicSeconds()
+        let records = disk.writeLogRecords
+        let plan = CrashStatePlan(records: records.map { record in
+            CrashStatePlan.Record(kind: record.kind == .flush ? .flush : .write, dropped: record.dropped,
+                                  ignored: record.ignored, afterPowerCut: record.afterPowerCut)
+        })
+        let positions = snapshots.map(\.position)
+        // Epochs that end before the steps start (mkfs, the first mount) owe nothing the model knows.
+        let chosen = plan.epochs.filter { ($0.end ?? records.count) >= positions[0] }.map(\.number)
+        let (states, skipped) = plan.states(epochs: chosen, randomSubsets: options.crashStates ?? 0,
+                                            limit: options.crashStatesLimit, seed: options.crashStatesSeed)
+        var log = ["crash states: \(records.count) log records, \(plan.epochs.count) epochs, \(chosen.count) during the steps; \(states.count) states to check, \(skipped) skipped by the limit of \(options.crashStatesLimit)"]
+        var evidence: [Evidence] = [], failures = 0
+        var cache = WriteCache(disk: disk, records: records)
+        for state in states {
+            let epoch = plan.epochs[state.epoch]
+            let end = epoch.end ?? records.count
+            let window = CrashExpectation.window(of: end, in: positions) ?? (0, 0)
+            let owed = CrashExpectation.expected(before: snapshots[window.before].model, after: snapshots[window.after].model)
+            let step = window.after == window.before ? "the final unmount" : snapshots[window.after].step
+            guard let problem = check(plan.logIndices(of: state), owed: owed, cache: &cache, diskSize: diskSize) else { continue }
+            failures += 1
+            let failure = CrashStateFailure(epoch: state.epoch, writesApplied: state.writes, writesInEpoch: epoch.writes.count,
+                                            step: step, problem: problem)
+            if failures <= CrashStateSearch.reportedFailures { evidence.append(.crashState(failure)) }
+            log.append("  " + failure.description)
+        }
+        let seconds = monotonicSeconds() - started
+        log.append("crash states: \(states.count) checked, \(failures) failed, \(skipped) skipped, in \(formatSeconds(seconds))s (\(states.isEmpty ? 0 : Int(Double(states.count) / max(seconds, 1e-6))) a second)")
+        return (evidence, log)
+    }
+
+    /// Rebuilds one state and checks it; nil when it holds, else the first problem found.
+    private func check(_ indices: [Int], owed: [(file: String, expected: ContentModel.Expected)],
+                       cache: inout WriteCache, diskSize: UInt64) -> String? {
+        let imagePath = directory + "/crash-state.img"
+        unlink(imagePath)
+        defer { unlink(imagePath) }
+        do {
+            try cache.materialise(indices, at: imagePath, size: diskSize)
+        } catch {
+            return "cannot rebuild the state: \(error)"
+        }
+        let loop: LoopDevice
+        do { loop = try LoopDevice.attach(to: imagePath) } catch { return "cannot attach it: \(error)" }
+        defer { loop.detach() }
+        let filesystem = ScratchFilesystem(kind: kind, device: loop.path, mountPoint: directory + "/crash-mnt", mountOptions: mountOptions)
+        do { try filesystem.mount() } catch { return "does not mount: \(error)" }
+        var problem: String?
+        do {
+            let root = try FileDescriptor.open(filesystem.mountPoint, [.readOnly, .directory])
+            defer { root.close() }
+            problem = verify(owed, root: root)
+        } catch {
+            problem = "cannot open the mount: \(error)"
+        }
+        do { try filesystem.unmount() } catch {
+            filesystem.forceUnmount()
+            return problem ?? "unmount: \(error)"
+        }
+        if problem == nil && options.checkFilesystem {
+            let (clean, output) = filesystem.check()
+            if !clean {
+                let lines = output.split(separator: "\n").dropFirst()
+                problem = "fsck: " + (lines.first(where: { !$0.isEmpty }).map(String.init) ?? "failed")
+            }
+        }
+        return problem
+    }
+
+    private func verify(_ owed: [(file: String, expected: ContentModel.Expected)], root: FileDescriptor) -> String? {
+        let oracle = Oracle()
+        for (file, expected) in owed {
+            let fd: FileDescriptor
+            do {
+                fd = try FileDescriptor.open(beneath: root, file, .readOnly)
+            } catch let error as Errno where error == .ENOENT {
+                if case .either(nil, _) = expected { continue }
+                return "verify \(file): the file is missing"
+            } catch {
+                return "verify \(file): cannot open it: \(error)"
+            }
+            defer { fd.close() }
+            do {
+                let result: VerifyResult
+                switch expected {
+                case .exact(let map): result = try oracle.verify(fd, file: file, against: map)
+                case .either(let old, let new): result = try oracle.verifyAfterPowerCut(fd, file: file, old: old, new: new).0
+                }
+                if !result.passed { return Decision.describe(result).first ?? "verify \(file): failed" }
+            } catch {
+                return "verify \(file): cannot read it: \(error)"
+            }
+        }
+        return nil
+    }
+}
+
+/// The logged writes' data, read from the write log once and kept (up to a budget) for the many states
+/// that replay the same prefix.
+private struct WriteCache {
+    let disk: EmulatedDisk
+    let records: [EmulatedDisk.WriteLogRecord]
+    private var data: [Int: [UInt8]] = [:]
+    private var bytes = 0
+    static let budget = 512 << 20
+
+    init(disk: EmulatedDisk, records: [EmulatedDisk.WriteLogRecord]) {
+        self.disk = disk
+        self.records = records
+    }
+
+    /// A new sparse image at `path` holding the logged writes at `indices`, in that order, over zeros.
+    mutating func materialise(_ indices: [Int], at path: String, size: UInt64) throws {
+        let fd = try FileDescriptor.open(path, [.readWrite, .create, .exclusive], mode: 0o600)
+        defer { fd.close() }
+        try fd.truncate(to: size)
+        for index in indices {
+            let record = records[index]
+            if record.kind == .zeroing {
+                // A hole reads as the zeros the disk was told to write, and costs no writing.
+                try fd.allocate(mode: StepExecutor.fallocateMode([.punchHole, .keepSize]),
+                                offset: record.range.offset, length: record.range.length)
+                continue
+            }
+            let bytes = try self.bytes(of: index)
+            var done = 0
+            while done < bytes.count {
+                let wrote = try bytes.withUnsafeBytes { buffer in
+                    try fd.write(UnsafeRawBufferPointer(rebasing: buffer[done...]), at: record.range.offset + UInt64(done))
+                }
+                guard wrote > 0 else { throw Errno.EIO }
+                done += wrote
+            }
+        }
+    }
+
+    private mutating func bytes(of index: Int) throws -> [UInt8] {
+        if let cached = data[index] { return cached }
+        guard let read = disk.writeLogData(records[index]) else { throw Errno.EIO }
+        if bytes + read.count <= WriteCache.budget {
+            data[index] = read
+            bytes += read.count
+        }
+        return read
+    }
+}
+
+/// The case's side of `--crash-states`: the model and the write-log position at each step's end, and one
+/// search over the log when the logged disk's life ends (the final unmount, or a power cut, after which
+/// the disk carries on without a log).
+final class CrashStateRecorder {
+    let device: TestDevice
+    let filesystem: ScratchFilesystem
+    let options: CaseOptions
+    private var snapshots: [CrashStateSearch.Snapshot] = []
+    private var searched = false
+    private var found: (evidence: [Evidence], log: [String]) = ([], [])
+
+    init(device: TestDevice, filesystem: ScratchFilesystem, options: CaseOptions) {
+        self.device = device
+        self.filesystem = filesystem
+        self.options = options
+    }
+
+    private var disk: EmulatedDisk? { device.writeLogPath == nil || searched ? nil : device.disk }
+
+    func snapshot(_ model: ContentModel, after step: String) {
+        guard let disk else { return }
+        snapshots.append(.init(position: disk.writeLogRecords.count, model: model, step: step))
+    }
+
+    /// Searches once; `report` hands what it found to the case's result.
+    func search() {
+        guard let disk, let size = device.image?.size, !snapshots.isEmpty else { return }
+        searched = true
+        let search = CrashStateSearch(disk: disk, kind: filesystem.kind, mountOptions: filesystem.mountOptions,
+                                      directory: device.directory, options: options)
+        found = search.run(snapshots: snapshots, diskSize: size)
+    }
+
+    func report(into result: inout TestResult) {
+        result.log += found.log
+        result.evidence += found.evidence
+        found = ([], [])
+    }
+}
