@@ -72,6 +72,21 @@ final class CrashStatePlanTests: XCTestCase {
         XCTAssertEqual(unchanged.expected, .exact(after.content(of: "a")!))
     }
 
+    func testARenamedNameIsPendingUntilASyncOrAnFsyncOfIt() {
+        var pending = CrashExpectation.pendingNames([], after: [.rename(from: "g", to: "h"), .link(from: "f", to: "d/l")])
+        XCTAssertEqual(pending, ["h", "d/l"])
+        pending = CrashExpectation.pendingNames(pending, after: [.rename(from: "d", to: "e")])
+        XCTAssertEqual(pending, ["h", "e/l", "e"])
+        XCTAssertEqual(CrashExpectation.pendingNames(pending, after: [.makeDurable(file: "h")]), ["e/l", "e"])
+        XCTAssertEqual(CrashExpectation.pendingNames(pending, after: [.makeAllDurable]), [])
+        // A pending name's file may be missing: it is owed no durable content.
+        var model = ContentModel()
+        model.apply(.write(file: "g", byte: 1, range: ByteRange(offset: 0, length: 4096), durable: true))
+        model.apply(.rename(from: "g", to: "h"))
+        let owed = CrashExpectation.expected(before: model, after: model, pendingNames: ["h"])
+        XCTAssertEqual(owed.first?.expected, .either(old: nil, new: model.content(of: "h")!))
+    }
+
     func testAPositionFallsBetweenTheSnapshotsAroundIt() {
         let positions = [10, 15, 15, 30]
         XCTAssertNil(CrashExpectation.window(of: 9, in: positions))

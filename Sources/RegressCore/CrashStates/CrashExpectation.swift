@@ -4,14 +4,39 @@
 /// power cut has (`ContentModel.powerCut`), taken at every flush instead of once.
 public enum CrashExpectation {
     /// `before`: the model before the step (its durable content is what must survive); `after`: the model
-    /// after it. Files the step removed are not checked: whether their name survives is not promised.
-    public static func expected(before: ContentModel, after: ContentModel) -> [(file: String, expected: ContentModel.Expected)] {
+    /// after it; `pendingNames`: names given before the step that nothing made durable yet (a file under
+    /// such a name may be missing). Files the step removed are not checked: whether their name survives is
+    /// not promised.
+    public static func expected(before: ContentModel, after: ContentModel,
+                                pendingNames: Set<String> = []) -> [(file: String, expected: ContentModel.Expected)] {
         let old = before.files, new = after.files
         return after.fileNames.map { file in
-            let durable = old[file]?.durable
+            let durable = pendingNames.contains(file) ? nil : old[file]?.durable
             let content = new[file]!.content
             return (file, durable == content ? .exact(content) : .either(old: durable, new: content))
         }
+    }
+
+    /// The model takes names to be as durable as the file they name, which a power cut at the end of a test
+    /// may take for granted but a crash state at every flush may not: a rename or a link reaches the disk
+    /// with the next sync, or an fsync of the file. Returns the names still pending after a step's changes.
+    public static func pendingNames(_ pending: Set<String>, after changes: [ModelChange]) -> Set<String> {
+        var pending = pending
+        for change in changes {
+            switch change {
+            case .rename(let from, let to):
+                // A directory's rename moves every name beneath it.
+                for name in pending where name.hasPrefix(from + "/") { pending.remove(name); pending.insert(to + name.dropFirst(from.count)) }
+                pending.remove(from)
+                pending.insert(to)
+            case .link(_, let to): pending.insert(to)
+            case .makeDurable(let file): pending.remove(file)
+            case .makeAllDurable: pending.removeAll()
+            case .remove(let file): pending.remove(file)
+            default: break
+            }
+        }
+        return pending
     }
 
     /// The snapshot pair a log position falls between: `positions[k]` is the log length when snapshot k was

@@ -149,7 +149,7 @@ public struct CaseRunner {
                                                                expected: step.expectation.description, detail: outcome.detail)))
             }
             afterStep?(index, filesystem.mountPoint)
-            crashStates.snapshot(model, after: currentStep)
+            crashStates.snapshot(model, after: currentStep, changes: outcome.changes)
             crashStates.report(into: &result)
         }
         if let last = test.steps.last { verifyUnresolved(at: last.location) }

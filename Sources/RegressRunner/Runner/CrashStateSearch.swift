@@ -15,6 +15,8 @@ struct CrashStateSearch {
         var model: ContentModel
         /// The step that ran from the previous snapshot to this one (for the first: the mount).
         var step: String
+        /// Names not yet made durable (`CrashExpectation.pendingNames`).
+        var pendingNames: Set<String>
     }
 
     let disk: EmulatedDisk
@@ -45,7 +47,8 @@ struct CrashStateSearch {
             let epoch = plan.epochs[state.epoch]
             let end = epoch.end ?? records.count
             let window = CrashExpectation.window(of: end, in: positions) ?? (0, 0)
-            let owed = CrashExpectation.expected(before: snapshots[window.before].model, after: snapshots[window.after].model)
+            let owed = CrashExpectation.expected(before: snapshots[window.before].model, after: snapshots[window.after].model,
+                                                 pendingNames: snapshots[window.before].pendingNames)
             let step = window.after == window.before ? "the final unmount" : snapshots[window.after].step
             guard let problem = check(plan.logIndices(of: state), owed: owed, cache: &cache, diskSize: diskSize) else { continue }
             failures += 1
@@ -194,9 +197,11 @@ final class CrashStateRecorder {
 
     private var disk: EmulatedDisk? { device.writeLogPath == nil || searched ? nil : device.disk }
 
-    func snapshot(_ model: ContentModel, after step: String) {
+    /// `changes`: what the step did, for the names it left pending.
+    func snapshot(_ model: ContentModel, after step: String, changes: [ModelChange] = []) {
         guard let disk else { return }
-        snapshots.append(.init(position: disk.writeLogRecords.count, model: model, step: step))
+        let pending = CrashExpectation.pendingNames(snapshots.last?.pendingNames ?? [], after: changes)
+        snapshots.append(.init(position: disk.writeLogRecords.count, model: model, step: step, pendingNames: pending))
     }
 
     /// Searches once; `report` hands what it found to the case's result.

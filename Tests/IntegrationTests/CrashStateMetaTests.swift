@@ -1,0 +1,88 @@
+import Foundation
+import XCTest
+@testable import RegressCore
+@testable import RegressRunner
+
+/// Meta-tests of `--crash-states` (issue 11): the search must find a disk that breaks its promises, name the
+/// crash state that shows it, and find nothing on a disk that keeps them. The faults here lose nothing the
+/// running test can see (no power cut): only the crash states show what a power cut at a flush would lose.
+final class CrashStateMetaTests: IntegrationTestCase {
+    private func crashStates(_ subsets: Int = 8) -> CaseOptions {
+        options { $0.crashStates = subsets; $0.crashStatesLimit = 400 }
+    }
+
+    private func crashFailures(_ result: TestResult) -> [CrashStateFailure] {
+        result.evidence.compactMap { if case .crashState(let failure) = $0 { return failure } else { return nil } }
+    }
+
+    /// A file fsynced while the disk lies about its cache; then another file's fsync, honoured. The lie
+    /// lets the first file's writes land after the flush that claimed them: the crash states of the honoured
+    /// fsync's epoch that leave them out lose a file the model says was durable.
+    func testALyingCacheOnOneFsyncIsFound() throws {
+        let test = try define("lying-fsync", """
+        summary: one fsync on a lying cache
+        filesystems: btrfs ext4 xfs
+        steps:
+        f: pwrite -S 0xaa 0 64k
+        lying-cache on
+        f: fsync
+        lying-cache off
+        g: pwrite -S 0xbb 0 4k
+        g: fsync
+        """)
+        for result in run(test, on: [.btrfs, .ext4, .xfs]) {
+            XCTAssertEqual(result.verdict, .pass, "the lie is invisible without a power cut: " + Self.explain(result))
+        }
+        for result in run(test, on: [.btrfs, .ext4, .xfs], options: crashStates()) {
+            XCTAssertEqual(result.verdict, .fail, Self.explain(result))
+            let failure = try XCTUnwrap(crashFailures(result).first, Self.explain(result))
+            XCTAssertTrue(failure.problem.hasPrefix("verify f:"), "\(failure)")
+            XCTAssertTrue(failure.step.hasPrefix("'g: fsync'"), "the honoured fsync's epoch: \(failure)")
+            XCTAssertTrue(result.reasons.contains { $0.hasPrefix("crash state epoch \(failure.epoch) + ") && $0.contains("verify f:") }, "\(result.reasons)")
+        }
+    }
+
+    /// Every write of one fsync is dropped (acknowledged, readable, never durable): any crash state after
+    /// it lacks what the fsync promised.
+    func testWritesDroppedInAnEpochAreFound() throws {
+        let test = try define("dropped-fsync", """
+        summary: the disk drops the writes of one fsync
+        filesystems: ext4 xfs
+        steps:
+        f: pwrite -S 0xaa 0 64k
+        drop-writes 0 0
+        f: fsync
+        clear-faults
+        g: pwrite -S 0xbb 0 4k
+        g: fsync
+        """)
+        for result in run(test, on: [.ext4, .xfs], options: crashStates()) {
+            XCTAssertEqual(result.verdict, .fail, Self.explain(result))
+            let failure = try XCTUnwrap(crashFailures(result).first, Self.explain(result))
+            XCTAssertTrue(failure.description.hasPrefix("crash state epoch \(failure.epoch) + "), "\(failure)")
+        }
+    }
+
+    /// No false positives: the same workloads on an honest disk, and a few more, pass on every filesystem.
+    func testAnHonestDiskPassesEveryCrashState() throws {
+        let test = try define("honest", """
+        summary: writes, fsyncs, a rename, a truncate and a sync on an honest disk
+        filesystems: btrfs ext4 xfs
+        steps:
+        f: pwrite -S 0xaa 0 64k
+        f: fsync
+        g: pwrite -S 0xbb 0 128k
+        g: fsync
+        g: truncate 8k
+        rename g h
+        sync
+        f: pwrite -S 0xcc 4k 4k
+        f: fdatasync
+        """)
+        for result in run(test, on: [.btrfs, .ext4, .xfs], options: crashStates()) {
+            XCTAssertEqual(result.verdict, .pass, Self.explain(result))
+            XCTAssertTrue(result.log.contains { $0.hasPrefix("crash states: ") && $0.contains(" checked, 0 failed") }, Self.explain(result))
+            XCTAssertFalse(result.log.contains { $0.hasPrefix("crash states: 0 checked") }, "the search must check states: " + Self.explain(result))
+        }
+    }
+}
