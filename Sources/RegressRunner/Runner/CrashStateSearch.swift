@@ -4,10 +4,16 @@ import Glibc
 import RegressCore
 
 /// `--crash-states` (issue 11): every crash state the emulated disk's write log allows at each flush of the
-/// test's steps is rebuilt into an image of its own, mounted (log recovery runs), verified against what the
-/// model owed at that point, unmounted and fsck'ed. The enumeration is `CrashStatePlan`'s and what is owed
-/// is `CrashExpectation`'s; this file only does the machine side. States are checked one after another:
-/// every state carries the test filesystem's UUID, and two mounts of one UUID at once are refused.
+/// test's steps is rebuilt, mounted (log recovery runs), verified against what the model owed at that point,
+/// unmounted and fsck'ed. The enumeration is `CrashStatePlan`'s and what is owed is `CrashExpectation`'s;
+/// this file only does the machine side.
+///
+/// Rebuilding each state from an empty image would cost the whole log a state (a test that fills a 512 MiB
+/// filesystem logs 512 MiB). Instead one base image holds the durable prefix of the epoch at hand, grown
+/// epoch by epoch; a state is the base served by an emulated disk of its own whose cache lies: the
+/// epoch's chosen writes, the mount's log recovery and fsck all stay in its undo log, and a power cut rolls
+/// the base back when the state is done. States are checked one after another: every state carries the
+/// test filesystem's UUID, and two mounts of one UUID at once are refused.
 struct CrashStateSearch {
     /// The model at a point of the test, and the write-log length then.
     struct Snapshot {
@@ -40,17 +46,44 @@ struct CrashStateSearch {
         let chosen = plan.epochs.filter { ($0.end ?? records.count) >= positions[0] }.map(\.number)
         let (states, skipped) = plan.states(epochs: chosen, randomSubsets: options.crashStates ?? 0,
                                             limit: options.crashStatesLimit, seed: options.crashStatesSeed)
+        // Epoch by epoch, so that the base only grows.
+        let ordered = states.enumerated().sorted { ($0.element.epoch, $0.offset) < ($1.element.epoch, $1.offset) }.map(\.element)
         var log = ["crash states: \(records.count) log records, \(plan.epochs.count) epochs, \(chosen.count) during the steps; \(states.count) states to check, \(skipped) skipped by the limit of \(options.crashStatesLimit)"]
         var evidence: [Evidence] = [], failures = 0
         var cache = WriteCache(disk: disk, records: records)
-        for state in states {
+        let basePath = directory + "/crash-base.img"
+        defer { unlink(basePath) }
+        let base: FileDescriptor
+        do {
+            base = try FileDescriptor.open(basePath, [.readWrite, .create, .exclusive], mode: 0o600)
+            try base.truncate(to: diskSize)
+        } catch {
+            return ([.environment("crash states: cannot make the base image \(basePath): \(error)")], log)
+        }
+        defer { base.close() }
+        var baseEpoch = 0
+        for state in ordered {
             let epoch = plan.epochs[state.epoch]
+            do {
+                while baseEpoch < state.epoch {
+                    try cache.apply(plan.epochs[baseEpoch].writes, to: base, keep: false)
+                    baseEpoch += 1
+                }
+            } catch {
+                return (evidence + [.environment("crash states: cannot grow the base image: \(error)")], log)
+            }
             let end = epoch.end ?? records.count
             let window = CrashExpectation.window(of: end, in: positions) ?? (0, 0)
             let owed = CrashExpectation.expected(before: snapshots[window.before].model, after: snapshots[window.after].model,
                                                  pendingNames: snapshots[window.before].pendingNames)
             let step = window.after == window.before ? "the final unmount" : snapshots[window.after].step
-            guard let problem = check(plan.logIndices(of: state), owed: owed, cache: &cache, diskSize: diskSize) else { continue }
+            let problem: String?
+            do {
+                problem = try check(state.writes.map { epoch.writes[$0] }, over: basePath, owed: owed, cache: &cache)
+            } catch {
+                return (evidence + [.environment("crash states: \(error)")], log)
+            }
+            guard let problem else { continue }
             failures += 1
             let failure = CrashStateFailure(epoch: state.epoch, writesApplied: state.writes, writesInEpoch: epoch.writes.count,
                                             step: step, problem: problem)
@@ -62,19 +95,31 @@ struct CrashStateSearch {
         return (evidence, log)
     }
 
-    /// Rebuilds one state and checks it; nil when it holds, else the first problem found.
-    private func check(_ indices: [Int], owed: [(file: String, expected: ContentModel.Expected)],
-                       cache: inout WriteCache, diskSize: UInt64) -> String? {
-        let imagePath = directory + "/crash-state.img"
-        unlink(imagePath)
-        defer { unlink(imagePath) }
+    /// Checks one state: the base plus the log's writes at `indices`. Nil when it holds, else the first
+    /// problem found. Throws when the base could not be rolled back (no later state could be trusted).
+    private func check(_ indices: [Int], over basePath: String, owed: [(file: String, expected: ContentModel.Expected)],
+                       cache: inout WriteCache) throws -> String? {
+        let stateDisk = try EmulatedDisk(imagePath: basePath, mountPoint: directory + "/crash-fuse")
+        stateDisk.setLyingCache(true)
+        defer { stateDisk.powerCut() }
         do {
-            try cache.materialise(indices, at: imagePath, size: diskSize)
+            let file = try FileDescriptor.open(stateDisk.filePath, .readWrite)
+            defer { file.close() }
+            try cache.apply(indices, to: file)
         } catch {
             return "cannot rebuild the state: \(error)"
         }
+        let problem = checkMounted(stateDisk, owed: owed)
+        stateDisk.powerCut()
+        try stateDisk.stop()
+        return problem
+    }
+
+    private func checkMounted(_ stateDisk: EmulatedDisk, owed: [(file: String, expected: ContentModel.Expected)]) -> String? {
         let loop: LoopDevice
-        do { loop = try LoopDevice.attach(to: imagePath) } catch { return "cannot attach it: \(error)" }
+        do {
+            loop = try (try? LoopDevice.attach(to: stateDisk.filePath, directIO: true)) ?? LoopDevice.attach(to: stateDisk.filePath)
+        } catch { return "cannot attach it: \(error)" }
         defer { loop.detach() }
         let filesystem = ScratchFilesystem(kind: kind, device: loop.path, mountPoint: directory + "/crash-mnt", mountOptions: mountOptions)
         do { try filesystem.mount() } catch { return "does not mount: \(error)" }
@@ -135,27 +180,26 @@ private struct WriteCache {
     let records: [EmulatedDisk.WriteLogRecord]
     private var data: [Int: [UInt8]] = [:]
     private var bytes = 0
-    static let budget = 512 << 20
+    static let budget = 256 << 20
 
     init(disk: EmulatedDisk, records: [EmulatedDisk.WriteLogRecord]) {
         self.disk = disk
         self.records = records
     }
 
-    /// A new sparse image at `path` holding the logged writes at `indices`, in that order, over zeros.
-    mutating func materialise(_ indices: [Int], at path: String, size: UInt64) throws {
-        let fd = try FileDescriptor.open(path, [.readWrite, .create, .exclusive], mode: 0o600)
-        defer { fd.close() }
-        try fd.truncate(to: size)
+    /// Writes the logged writes at `indices` into `fd`, in that order.
+    /// `keep`: keep their data for the next time (the writes of the epoch at hand, not the base's).
+    mutating func apply(_ indices: [Int], to fd: FileDescriptor, keep: Bool = true) throws {
         for index in indices {
             let record = records[index]
             if record.kind == .zeroing {
                 // A hole reads as the zeros the disk was told to write, and costs no writing.
+                // (The emulated disk takes it as the loop device's own write-zeroes.)
                 try fd.allocate(mode: StepExecutor.fallocateMode([.punchHole, .keepSize]),
                                 offset: record.range.offset, length: record.range.length)
                 continue
             }
-            let bytes = try self.bytes(of: index)
+            let bytes = try self.bytes(of: index, keep: keep)
             var done = 0
             while done < bytes.count {
                 let wrote = try bytes.withUnsafeBytes { buffer in
@@ -167,10 +211,13 @@ private struct WriteCache {
         }
     }
 
-    private mutating func bytes(of index: Int) throws -> [UInt8] {
-        if let cached = data[index] { return cached }
+    private mutating func bytes(of index: Int, keep: Bool) throws -> [UInt8] {
+        if let cached = data.removeValue(forKey: index) {
+            if keep { data[index] = cached } else { bytes -= cached.count }
+            return cached
+        }
         guard let read = disk.writeLogData(records[index]) else { throw Errno.EIO }
-        if bytes + read.count <= WriteCache.budget {
+        if keep && bytes + read.count <= WriteCache.budget {
             data[index] = read
             bytes += read.count
         }
