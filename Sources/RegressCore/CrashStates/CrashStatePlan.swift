@@ -70,7 +70,9 @@ public struct CrashStatePlan: Sendable {
 
     /// The states to check for the chosen epochs, at most `limit`: every epoch's prefix alone first, then each
     /// single write on its prefix, then up to `randomSubsets` seeded random subsets an epoch (all subsets
-    /// when there are fewer). The cheap, systematic states come first, so a limit cuts the random ones.
+    /// when there are fewer). The cheap, systematic states come first, so a limit cuts the random ones;
+    /// a round the limit cuts keeps states spread evenly over it, so that a test with thousands of flushes
+    /// (filling a filesystem) still has its last steps checked, not only its first.
     /// Returns the states and how many were left out by the limit.
     public func states(epochs chosen: [Int], randomSubsets: Int, limit: Int, seed: UInt64) -> (states: [State], skipped: Int) {
         var rounds: [[State]] = [[], [], []]
@@ -86,8 +88,18 @@ public struct CrashStatePlan: Sendable {
             rounds[2] += CrashStatePlan.subsets(of: count, count: randomSubsets, excluding: seen, using: &generator)
                 .map { State(epoch: number, writes: $0) }
         }
-        let all = rounds.flatMap { $0 }
-        return (Array(all.prefix(limit)), max(0, all.count - limit))
+        var chosenStates: [State] = [], skipped = 0
+        for round in rounds {
+            let room = max(0, limit - chosenStates.count)
+            if round.count <= room {
+                chosenStates += round
+            } else {
+                // Both ends included: the first and the last state of the round.
+                chosenStates += (0..<room).map { round[room == 1 ? round.count - 1 : $0 * (round.count - 1) / (room - 1)] }
+                skipped += round.count - room
+            }
+        }
+        return (chosenStates, skipped)
     }
 
     /// Up to `count` distinct subsets of 0..<n (ascending indices) not in `excluding`: all of them when few

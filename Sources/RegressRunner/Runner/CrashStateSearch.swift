@@ -66,6 +66,7 @@ struct CrashStateSearch {
             let epoch = plan.epochs[state.epoch]
             do {
                 while baseEpoch < state.epoch {
+                    // Applied to the base for good: their kept data is dropped as they go.
                     try cache.apply(plan.epochs[baseEpoch].writes, to: base, keep: false)
                     baseEpoch += 1
                 }
