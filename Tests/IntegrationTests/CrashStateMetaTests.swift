@@ -85,4 +85,31 @@ final class CrashStateMetaTests: IntegrationTestCase {
             XCTAssertFalse(result.log.contains { $0.hasPrefix("crash states: 0 checked") }, "the search must check states: " + Self.explain(result))
         }
     }
+
+    /// The command line: `--crash-states` alone (a test name after it, not a number) turns the search on
+    /// with its default; the lying-cache test fails through it; a bad value is one line and exit status 2.
+    func testTheCommandLineRunsTheSearchAndRefusesABadValue() throws {
+        _ = try define("lying-fsync", """
+        summary: one fsync on a lying cache
+        filesystems: ext4
+        steps:
+        f: pwrite -S 0xaa 0 64k
+        lying-cache on
+        f: fsync
+        lying-cache off
+        g: pwrite -S 0xbb 0 4k
+        g: fsync
+        """)
+        let common = ["run", "--tests-dir", testsDirectory, "--workdir", workDirectory, "--results", directory + "/results", "-q"]
+        let found = try regress(common + ["--crash-states", "lying-fsync"])
+        XCTAssertEqual(found.status, 1, found.standardError)
+        let log = try String(contentsOfFile: directory + "/results/latest/lying-fsync.ext4/log", encoding: .utf8)
+        XCTAssertTrue(log.contains("crash states: ") && log.contains(" failed, "), log)
+        XCTAssertTrue(log.contains("crash state epoch "), log)
+
+        let bad = try regress(common + ["--crash-states=-1", "lying-fsync"])
+        XCTAssertEqual(bad.status, 2, bad.standardError)
+        XCTAssertEqual(bad.standardError.split(separator: "\n").count, 1, bad.standardError)
+        XCTAssertTrue(bad.standardError.contains("--crash-states"), bad.standardError)
+    }
 }
