@@ -86,6 +86,23 @@ final class CrashStateMetaTests: IntegrationTestCase {
         }
     }
 
+    /// No false positives on the tests of tests.d either (each passes on this kernel): small ones on all three
+    /// filesystems, and the seed test (its 8000 flushes cut to 40 states spread over them).
+    func testTestsOfTestsDPassEveryCrashState() throws {
+        let library = TestLibrary(directory: Self.packageRoot + "/tests.d")
+        for name in ["rename-then-new-file-fsync", "punch-partial-block-fsync", "truncate-shrink-grow-fsync", "link-then-fsync-other-file"] {
+            for result in run(try library.load(name), on: [.btrfs, .xfs, .ext4], options: crashStates(4)) {
+                XCTAssertEqual(result.verdict, .pass, Self.explain(result))
+                XCTAssertTrue(result.log.contains { $0.hasPrefix("crash states: ") && $0.contains(" checked, 0 failed") }, Self.explain(result))
+            }
+        }
+        let seed = run(try library.load("nocow-reflink"), on: [.btrfs], options: options { $0.crashStates = 2; $0.crashStatesLimit = 40 })
+        for result in seed {
+            XCTAssertEqual(result.verdict, .pass, Self.explain(result))
+            XCTAssertTrue(result.log.contains { $0.hasPrefix("crash states: 40 checked, 0 failed") }, Self.explain(result))
+        }
+    }
+
     /// The command line: `--crash-states` alone (a test name after it, not a number) turns the search on
     /// with its default; the lying-cache test fails through it; a bad value is one line and exit status 2.
     func testTheCommandLineRunsTheSearchAndRefusesABadValue() throws {
