@@ -188,7 +188,7 @@ private struct WriteCache {
     let records: [EmulatedDisk.WriteLogRecord]
     private var data: [Int: [UInt8]] = [:]
     private var bytes = 0
-    static let budget = 256 << 20
+    static let budget = 16 << 20
 
     init(disk: EmulatedDisk, records: [EmulatedDisk.WriteLogRecord]) {
         self.disk = disk
