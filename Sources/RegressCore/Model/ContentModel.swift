@@ -22,7 +22,7 @@ public struct ContentModel: Sendable {
     }
 
     /// What `verify` must find in a file.
-    public enum Expected: Equatable {
+    public enum Expected: Equatable, Sendable {
         case exact(ExtentMap)
         /// After a power cut: each block holds the block of `old` or of `new`; the size lies between
         /// theirs; a nil `old` also allows the file to be missing.
