@@ -34,8 +34,8 @@ enum ParserProperties {
             if line <= previousLine || line > lineCount { return "step '\(step.text)' is at line \(line), after line \(previousLine) of \(lineCount)" }
             previousLine = line
             if step.text.isEmpty { return "a step at line \(line) has no text" }
-            if (step.file == nil) != isWholeFilesystem(step.command) {
-                return "step '\(step.text)' has file \(step.file.debugDescription) for \(step.command) (a new per-file command? add it to isWholeFilesystem)"
+            if (step.file == nil) != (step.spec.target == .filesystem) {
+                return "step '\(step.text)' has file \(step.file.debugDescription) for \(step.name), whose table entry says \(step.spec.target)"
             }
         }
         // Rebuild the file from its header and the steps' texts alone: blank and comment lines between steps
@@ -53,12 +53,5 @@ enum ParserProperties {
             return "step '\(a.text)' parses differently from its own text: \(a.command) vs \(b.command)"
         }
         return nil
-    }
-
-    static func isWholeFilesystem(_ command: Command) -> Bool {
-        switch command {
-        case .fallocate, .pwrite, .pread, .truncate, .reflink, .dedupe, .fsync, .fdatasync: return false
-        default: return true
-        }
     }
 }
