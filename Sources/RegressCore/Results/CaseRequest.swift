@@ -32,6 +32,8 @@ public struct CaseOptions: Codable, Sendable {
     /// At most this many crash states a case (`--crash-states-limit`); the rest are counted as skipped.
     public var crashStatesLimit = 2000
     public var crashStatesSeed: UInt64 = 0
+    /// The crash-state search's share of the case's time; the suite sets it to half the case's timeout.
+    public var crashStatesSeconds: Double?
     public init() {}
 }
 

@@ -126,10 +126,12 @@ public final class Suite {
         let requestPath = "\(scratch)/\(index).request.json"
         let resultPath = "\(scratch)/\(index).json"
         let outputPath = "\(scratch)/\(index).out"
-        try JSONEncoder().encode(CaseRequest(testCase: testCase, options: options.caseOptions))
+        let timeout = Int((Double(options.timeoutOverride ?? testCase.test.timeoutSeconds ?? options.defaultTimeout) * options.timeoutScale).rounded(.up))
+        var caseOptions = options.caseOptions
+        caseOptions.crashStatesSeconds = Double(timeout) / 2
+        try JSONEncoder().encode(CaseRequest(testCase: testCase, options: caseOptions))
             .write(to: URL(fileURLWithPath: requestPath))
         let child = try ChildProcess.start(options.executable, ["__run-case", requestPath, resultPath], outputPath: outputPath)
-        let timeout = Int((Double(options.timeoutOverride ?? testCase.test.timeoutSeconds ?? options.defaultTimeout) * options.timeoutScale).rounded(.up))
         let now = monotonicSeconds()
         return Running(testCase: testCase, index: index, child: child, started: now, deadline: now + Double(timeout),
                        resultPath: resultPath, outputPath: outputPath)
