@@ -63,6 +63,14 @@ public struct CaseRunner {
         return (nil, candidates.map { "\($0.rawValue): \(PowerCutBackends.whyUnavailable($0)!)" }.joined(separator: "; "))
     }
 
+    /// Any backend cuts the power; only the emulated disk injects faults.
+    static func backend(_ backend: PowerCutBackend?, serves requirement: CommandSpec.Requirement) -> Bool {
+        switch requirement {
+        case .powerCut: return backend != nil
+        case .emulatedDisk: return backend == .emulated
+        }
+    }
+
     /// Setup, steps, unmount and fsck, collecting evidence. Returns the device, unmounted, for the caller to
     /// release once the verdict is known (a failed test's image may be kept).
     private func execute(into result: inout TestResult) -> TestDevice? {
@@ -124,7 +132,7 @@ public struct CaseRunner {
         }
 
         for (index, step) in test.steps.enumerated() {
-            if let requirement = step.spec.requirement, !(backend != nil && (requirement == .powerCut || backend == .emulated)) {
+            if let requirement = step.spec.requirement, !CaseRunner.backend(backend, serves: requirement) {
                 result.log.append("\(step.location) \(step.text) -> not run: needs \(requirement); \(noBackendReason)")
                 result.evidence.append(.missingBackend(requirement, step: step.shortName, at: step.location, why: noBackendReason))
                 break
