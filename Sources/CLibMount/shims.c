@@ -21,12 +21,6 @@ static int fill_iovecs(struct iovec *iov, const void *buffer, size_t length, int
     return 0;
 }
 
-ssize_t regress_pwritev2(int fd, const void *buffer, size_t length, int count, size_t last_length, int64_t offset, int flags) {
-    struct iovec iov[1024];
-    if (fill_iovecs(iov, buffer, length, count, last_length) < 0) return -1;
-    return pwritev2(fd, iov, count, offset, flags);
-}
-
 ssize_t regress_pwritev2_lengths(int fd, const void *buffer, const size_t *lengths, int count, int64_t offset, int flags) {
     struct iovec iov[1024];
     if (count < 1 || count > 1024) { errno = EINVAL; return -1; }

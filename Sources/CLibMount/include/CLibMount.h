@@ -27,10 +27,9 @@
 int regress_fallocate(int fd, int mode, int64_t offset, int64_t length);
 int regress_syncfs(int fd);
 int regress_memfd_create(const char *name);
-/// pwritev2(2)/preadv2(2) over `count` buffers of `length` bytes each (the last one `last_length`), with RWF_* flags.
-ssize_t regress_pwritev2(int fd, const void *buffer, size_t length, int count, size_t last_length, int64_t offset, int flags);
 /// pwritev2(2) of one buffer seen through `count` iovecs of the given lengths (xfs_io's -V: a trimmed one, then full ones).
 ssize_t regress_pwritev2_lengths(int fd, const void *buffer, const size_t *lengths, int count, int64_t offset, int flags);
+/// preadv2(2) into `count` views of one buffer of `length` bytes (the last one `last_length`).
 ssize_t regress_preadv2(int fd, void *buffer, size_t length, int count, size_t last_length, int64_t offset, int flags);
 /// lseek(2) with SEEK_DATA / SEEK_HOLE (declared only under _GNU_SOURCE).
 int64_t regress_seek_data(int fd, int64_t offset);

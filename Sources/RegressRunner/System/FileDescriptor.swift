@@ -60,11 +60,6 @@ public struct FileDescriptor: Hashable, Sendable {
         try retryingOnInterrupt { pread(rawValue, buffer.baseAddress, buffer.count, off_t(offset)) }
     }
 
-    /// pwritev2(2) of `count` copies of `buffer` (the last one trimmed to `lastLength`) with RWF_* flags.
-    public func write(_ buffer: UnsafeRawBufferPointer, copies count: Int, lastLength: Int, at offset: UInt64, flags: Int32) throws -> Int {
-        try retryingOnInterrupt { regress_pwritev2(rawValue, buffer.baseAddress, buffer.count, Int32(count), lastLength, Int64(offset), flags) }
-    }
-
     /// pwritev2(2) of `buffer` through one iovec a length (each at most the buffer's size), with RWF_* flags.
     public func write(_ buffer: UnsafeRawBufferPointer, lengths: [Int], at offset: UInt64, flags: Int32) throws -> Int {
         precondition(lengths.allSatisfy { $0 <= buffer.count })
