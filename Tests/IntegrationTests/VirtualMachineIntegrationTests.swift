@@ -42,7 +42,7 @@ final class VirtualMachineIntegrationTests: IntegrationTestCase {
 
     /// The VMs' work directories, to check that none is left behind (or made at all).
     static func vmWorkDirectories() -> Set<String> {
-        Set(((try? FileManager.default.contentsOfDirectory(atPath: "/var/tmp")) ?? []).filter { $0.hasPrefix("regress-vm.") })
+        Set(((try? FileManager.default.contentsOfDirectory(atPath: "/var/tmp/regress")) ?? []).filter { $0.hasPrefix("vm.guest.") })
     }
 
     /// One boot, the way CI and a bisect use it: the seed's test and another power-cut test, both cutting
@@ -116,5 +116,35 @@ final class VirtualMachineIntegrationTests: IntegrationTestCase {
                       outcome.standardError)
         XCTAssertTrue(outcome.standardError.contains("regress-vm: running regress"), outcome.standardError)
         XCTAssertLessThan(outcome.seconds, 60)
+    }
+
+    /// QEMU cannot die with its parent: a regress killed by SIGKILL while its VM boots leaves QEMU running.
+    /// The VM's directory records QEMU's pid, and `regress cleanup` ends that QEMU (by pid and start time)
+    /// and removes the directory.
+    func testAVMLeftByAKilledRegressIsEndedByCleanup() throws {
+        let release = try installedKernel()
+        let binary = try XCTUnwrap(Self.regressExecutable)
+        let workDirectory = directory + "/work"
+        // posix_spawn, not Foundation's Process: Process waits for every holder of the pipe it watches the
+        // child with, and the orphaned QEMU would keep this test waiting for its guest to finish.
+        let regress = try ChildProcess.start(binary, ["run", "-q", "--kernel", release, "--workdir", workDirectory,
+                                                      "--results", directory + "/results", "nocow-reflink"],
+                                             outputPath: directory + "/output")
+        var vmDirectory: String?, qemu: OwnerRecord?
+        for _ in 0..<600 where qemu == nil {
+            usleep(50_000)
+            vmDirectory = ((try? FileManager.default.contentsOfDirectory(atPath: workDirectory)) ?? []).first { $0.hasPrefix("vm.guest.") }
+            qemu = vmDirectory.flatMap { OwnerRecord.read(from: workDirectory + "/" + $0, as: OwnerRecord.childFileName) }
+        }
+        kill(regress.pid, SIGKILL)
+        while regress.poll() == .running { usleep(10_000) }
+        let vm = try XCTUnwrap(qemu, "the VM's directory must record QEMU's pid once QEMU runs")
+        XCTAssertTrue(vm.isAlive, "QEMU outlives the killed regress (which is why it is recorded)")
+
+        let cleanup = try regressCapturing(["cleanup", "--workdir", workDirectory])
+        XCTAssertEqual(cleanup.status, 0, cleanup.standardError)
+        XCTAssertTrue(cleanup.standardOutput.hasPrefix("1 directories"), cleanup.standardOutput)
+        XCTAssertTrue(!vm.isAlive || OwnerRecord.state(of: vm.pid) == "Z", "cleanup must end the recorded QEMU")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: workDirectory + "/" + vmDirectory!), "and remove the VM's directory")
     }
 }

@@ -10,17 +10,25 @@ public struct OwnerRecord: Equatable, Sendable {
     public let startTime: UInt64
 
     public static let fileName = "owner"
+    /// A process the owner started that outlives it unless ended (QEMU: it has no way to die with its
+    /// parent), recorded beside the owner so that clean-up can end it by its pid and start time.
+    public static let childFileName = "child"
 
     public static var current: OwnerRecord { OwnerRecord(pid: getpid(), startTime: startTime(of: getpid()) ?? 0) }
 
-    public func write(to directory: String) {
+    /// The record of a running process (nil when it is already gone).
+    public static func of(_ pid: pid_t) -> OwnerRecord? {
+        startTime(of: pid).map { OwnerRecord(pid: pid, startTime: $0) }
+    }
+
+    public func write(to directory: String, as fileName: String = OwnerRecord.fileName) {
         let text = "\(pid) \(startTime)\n"
-        guard let fd = try? FileDescriptor.open(directory + "/" + OwnerRecord.fileName, [.writeOnly, .create, .truncate], mode: 0o600) else { return }
+        guard let fd = try? FileDescriptor.open(directory + "/" + fileName, [.writeOnly, .create, .truncate], mode: 0o600) else { return }
         defer { fd.close() }
         _ = text.utf8CString.withUnsafeBytes { try? fd.write(UnsafeRawBufferPointer(rebasing: $0.dropLast()), at: 0) }
     }
 
-    public static func read(from directory: String) -> OwnerRecord? {
+    public static func read(from directory: String, as fileName: String = OwnerRecord.fileName) -> OwnerRecord? {
         guard let text = readSmallFile(directory + "/" + fileName) else { return nil }
         let fields = text.split(whereSeparator: { $0 == " " || $0 == "\n" })
         guard fields.count == 2, let pid = Int32(fields[0]), let start = UInt64(fields[1]) else { return nil }

@@ -83,6 +83,7 @@ public struct Cleanup {
         var report = Report()
         for directory in directories {
             let prefix = directory + "/"
+            endRecordedChild(of: directory)
             // Filesystem mounts first (deepest path first), so the loop devices under them are free.
             let mounts = MountTable.entries().filter { $0.target.hasPrefix(prefix) }.sorted { $0.target.count > $1.target.count }
             for mount in mounts where mount.type != "fuse" && !mount.type.hasPrefix("fuse.") {
@@ -111,6 +112,16 @@ public struct Cleanup {
     /// Reclaims every abandoned directory: what `regress cleanup` and the start of every run do.
     @discardableResult
     public func reclaimAbandoned() -> Report { reclaim(abandonedDirectories()) }
+
+    /// A dead run's VM: QEMU cannot be told to die with its parent, so its pid and start time sit in the
+    /// directory (OwnerRecord.childFileName). It is ended by that pid, in its own process group, only
+    /// while the same process (same start time) still runs.
+    private func endRecordedChild(of directory: String) {
+        guard let child = OwnerRecord.read(from: directory, as: OwnerRecord.childFileName), child.isAlive,
+              OwnerRecord.state(of: child.pid) != "Z" else { return }
+        if getpgid(child.pid) == child.pid { kill(-child.pid, SIGKILL) } else { kill(child.pid, SIGKILL) }
+        for _ in 0..<200 where child.isAlive && OwnerRecord.state(of: child.pid) != "Z" { usleep(10_000) }
+    }
 
     private func unmount(_ target: String, _ report: inout Report) {
         if (try? Mounter.unmount(target)) == nil { Mounter.detachLazily(target) }

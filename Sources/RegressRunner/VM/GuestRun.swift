@@ -5,8 +5,9 @@ import Foundation
 
 /// `regress run --kernel`: boots the kernel in a throw-away VM, runs the same `regress run` inside, and
 /// brings back its standard output, its report files and its results directory. The host's side, from a
-/// private work directory (/var/tmp/regress-vm.XXXXXX: the initramfs, the guest's init script, the console
-/// log and the control share) that it removes at the end.
+/// private work directory (<work directory>/vm.guest.XXXXXX: the initramfs, the guest's init script, the console
+/// log and the control share) that it removes at the end. The directory has an owner record and QEMU's, so
+/// that a regress killed by SIGKILL leaves nothing `regress cleanup` (or the next run) cannot end and remove.
 public struct GuestRun {
     public struct Options: Sendable {
         public var memoryMiB = 2048
@@ -16,6 +17,8 @@ public struct GuestRun {
         public var timeout: Double = 3600
         /// Whether the guest's console (kernel messages, regress's progress) is copied to standard error.
         public var showConsole = true
+        /// The run's work directory (`regress run --workdir`), where the VM's own directory is made.
+        public var workDirectory = "/var/tmp/regress"
         public init() {}
     }
 
@@ -83,8 +86,11 @@ public struct GuestRun {
     public func run(_ request: Request, interrupted: () -> Int32, onConsoleLine: (String) -> Void = { _ in }) throws -> Result {
         if let bad = request.runArguments.first(where: { $0.contains("\n") }) { throw Problem.badArgument(bad) }
         let resultsDirectory = request.resultsDirectory
-        let work = try GuestRun.makeWorkDirectory()
-        defer { try? FileManager.default.removeItem(atPath: work) }
+        let work: String
+        do { work = try WorkArea.create(in: options.workDirectory, prefix: "vm.guest.").path } catch {
+            throw Problem.workDirectory("\(error)")
+        }
+        defer { WorkArea.removeTree(work) }
         let control = work + "/control"
         let files = control + "/files"
         let arguments = GuestArguments(executable: request.executable, runArguments: request.runArguments, output: request.output,
@@ -125,6 +131,7 @@ public struct GuestRun {
         machine.memoryMiB = options.memoryMiB
         machine.cpus = options.cpus
         machine.accelerator = options.accelerator
+        machine.childRecordDirectory = work
         machine.shares = [
             VirtualMachine.Share(tag: GuestScript.rootTag, hostPath: "/", readOnly: true),
             VirtualMachine.Share(tag: GuestScript.controlTag, hostPath: control, readOnly: false),
@@ -184,14 +191,6 @@ public struct GuestRun {
         }
         archive.file("init", contents: Data(script.stage1(moduleFiles: inside).utf8), executable: true)
         return archive.data()
-    }
-
-    static func makeWorkDirectory() throws -> String {
-        var template = Array("/var/tmp/regress-vm.XXXXXX".utf8CString)
-        guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
-            throw Problem.workDirectory("/var/tmp: \(String(cString: strerror(errno)))")
-        }
-        return String(cString: made)
     }
 
     /// An ELF executable without a PT_INTERP program header needs no dynamic loader: it runs in an

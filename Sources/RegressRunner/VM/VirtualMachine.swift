@@ -35,6 +35,9 @@ public struct VirtualMachine: Sendable {
     public var cpus = 1
     public var accelerator = Accelerator.tcg
     public var shares: [Share] = []
+    /// Where QEMU's pid and start time are written once it runs (a work directory with an owner record):
+    /// if regress is killed, the next clean-up ends the VM (see Cleanup).
+    public var childRecordDirectory: String?
 
     public init(kernel: String, initramfs: String?, commandLine: String) {
         self.kernel = kernel
@@ -82,6 +85,7 @@ public struct VirtualMachine: Sendable {
         _ = FileManager.default.createFile(atPath: consoleLog, contents: nil)
         let reader = try FileDescriptorReader(path: consoleLog)
         let child = try ChildProcess.start(executable, arguments, outputPath: consoleLog)
+        if let childRecordDirectory { OwnerRecord.of(child.pid)?.write(to: childRecordDirectory, as: OwnerRecord.childFileName) }
         let deadline = monotonicSeconds() + timeout
         var pending = Data()
         func drain() {
