@@ -27,7 +27,7 @@ struct Import: ParsableCommand {
         }
         if let output, FileManager.default.fileExists(atPath: output) { fail("\(output): exists; not overwriting it") }
         let name = ((output ?? script) as NSString).lastPathComponent
-        let imported = ReproducerImporter().importScript(text, name: name)
+        let imported = ReproducerImporter().importScript(text, name: name, inputPath: script)
         printError(quiet ? imported.untranslated.map { "\(script):\($0.number): \($0.text.trimmed)" }.joined(separator: "\n")
                          : ImportReport.render(imported.lines).trimmingCharacters(in: .newlines))
         guard let test = imported.text else {

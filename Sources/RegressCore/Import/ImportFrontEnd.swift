@@ -10,6 +10,12 @@ public struct ImportFrontEnd {
     public init(_ text: String) {
         found = ScriptFinder.find(in: text)
         script = ShellScript.parse(found.scriptLines)
+        if found.scriptLines.contains(where: { $0.text.contains("FSTYP") }),
+           let filesystem = ImportFrontEnd.declaredFilesystem(script.commands, found) {
+            // fstests' `$FSTYP` is the filesystem the test is for, once the script says which.
+            script = ShellScript.parse(found.scriptLines, variables: ShellScript.fstestsDefaults.merging(["FSTYP": filesystem]) { $1 })
+        }
+        script.commands = script.commands.map(Placeholders.resolve)
         var mapper = ReproducerOperationMapper(commands: script.commands)
         var rendering = StepRendering(mapper: mapper)
         var operations: [(command: ShellCommand, operations: [ReproducerOperation])] = []
@@ -35,6 +41,26 @@ public struct ImportFrontEnd {
         return lines
     }
 
+    /// The one filesystem the commands or an fstests header name: `mkfs.X`, `_scratch_mkfs_X`, a single
+    /// `_supported_fs X`, a filesystem's own helpers (`_require_btrfs_…`, `$BTRFS_UTIL_PROG`; xfs_io is
+    /// not XFS's own), or the header comment `# FS QA Test No. ext4/046` (fstests' tests/FS/NNN).
+    static func declaredFilesystem(_ commands: [ShellCommand], _ found: ScriptFinder.Result) -> String? {
+        let known = ["btrfs", "xfs", "ext4"]
+        for command in commands {
+            guard let program = command.argv.first else { continue }
+            let base = ReproducerOperationMapper.baseName(program)
+            for filesystem in known {
+                if base == "mkfs.\(filesystem)" || base == "_scratch_mkfs_\(filesystem)" || program == "_\(filesystem)" || program == filesystem { return filesystem }
+                if program.hasPrefix("_require_\(filesystem)_") && !program.hasPrefix("_require_xfs_io") { return filesystem }
+            }
+            if program == "_supported_fs", command.argv.count == 2, known.contains(command.argv[1]) { return command.argv[1] }
+        }
+        for line in found.lines.prefix(40) where line.text.contains("QA Test") {
+            for filesystem in known where line.text.contains(" \(filesystem)/") { return filesystem }
+        }
+        return nil
+    }
+
     /// The filesystem the reproducer is for, when it says so without a mkfs: fstests' `_supported_fs`
     /// or a filesystem's own helpers (`_require_btrfs_…`, `$BTRFS_UTIL_PROG`), the subject's prefix
     /// (`btrfs: fix …`, `Subject: [PATCH] ext4: …`), or a mount point named after it (`/mnt/xfs`).
@@ -46,12 +72,7 @@ public struct ImportFrontEnd {
                 if case .metadata("filesystems", let value) = operation, known.contains(value) { return value }
             }
         }
-        for (command, _) in operations {
-            guard let program = command.argv.first else { continue }
-            for filesystem in known where program.hasPrefix("_require_\(filesystem)_") || program == "_\(filesystem)" || program == filesystem {
-                return filesystem
-            }
-        }
+        if let declared = ImportFrontEnd.declaredFilesystem(operations.map(\.command), found) { return declared }
         let subject = found.lines.first { $0.text.lowercased().hasPrefix("subject:") }?.text
             ?? found.lines.first { $0.kind == .prose && !$0.text.trimmingBlanks.isEmpty }?.text ?? ""
         var words = subject.lowercased().split(separator: " ").map(String.init)

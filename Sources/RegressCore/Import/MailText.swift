@@ -102,7 +102,11 @@ public struct MailText: Equatable, Sendable {
             index = end
             return
         }
-        let skipped: String? = contentType.hasPrefix("text/plain") ? (encoding == "base64" ? "a base64 part is not decoded" : nil)
+        if contentType.hasPrefix("text/plain") && encoding == "base64" {
+            decodeBase64Part(raw, &index, end: end, into: &output)
+            return
+        }
+        let skipped: String? = contentType.hasPrefix("text/plain") ? nil
             : "a \(contentType.split(separator: ";").first.map(String.init) ?? contentType) part"
         if encoding == "quoted-printable" && skipped == nil {
             var start = index
@@ -123,9 +127,55 @@ public struct MailText: Equatable, Sendable {
             }
             return
         }
+        // RFC 3676 format=flowed: a line that ends in a blank goes on in the next one (mail clients
+        // wrap long commands so). The signature separator `-- ` ends no line early.
+        let flowed = skipped == nil && (parameter("format", of: headers["content-type"] ?? "")?.lowercased() == "flowed")
         while index < end {
-            output.append(Line(source: (index + 1)...(index + 1), text: raw[index], isHeader: false, skippedPart: skipped))
+            let start = index
+            var text = raw[index]
             index += 1
+            while flowed, text.hasSuffix(" "), text != "-- ", index < end, !raw[index].isEmpty,
+                  quoteDepth(raw[index]) == quoteDepth(text) {
+                text += String(raw[index].dropFirst(quoteDepth(raw[index])))
+                index += 1
+            }
+            output.append(Line(source: (start + 1)...index, text: text, isHeader: false, skippedPart: skipped))
+        }
+    }
+
+    /// How many `>` marks open the line (its depth of quoting in a reply).
+    static func quoteDepth(_ line: String) -> Int {
+        line.prefix { $0 == ">" }.count
+    }
+
+    /// A base64 text/plain part (how some mailers send a patch): decoded, each decoded line knowing the
+    /// encoded lines its bytes came from. Text that is not base64 is kept as written.
+    private static func decodeBase64Part(_ raw: [String], _ index: inout Int, end: Int, into output: inout [Line]) {
+        var bytes: [UInt8] = []
+        var lineOfByte: [Int] = []
+        while index < end {
+            guard let decoded = Base64.decode(raw[index].trimmingBlanks) else {
+                // Not base64 after all (or the part's end): leave the rest as it is.
+                while index < end {
+                    output.append(Line(source: (index + 1)...(index + 1), text: raw[index], isHeader: false))
+                    index += 1
+                }
+                break
+            }
+            bytes += decoded
+            lineOfByte += Array(repeating: index + 1, count: decoded.count)
+            index += 1
+        }
+        guard !bytes.isEmpty else { return }
+        var lineStart = 0
+        for position in 0...bytes.count where position == bytes.count || bytes[position] == UInt8(ascii: "\n") {
+            if position == bytes.count && lineStart == position { break }
+            var text = String(decoding: bytes[lineStart..<position], as: UTF8.self)
+            if text.hasSuffix("\r") { text.removeLast() }
+            let first = lineOfByte[min(lineStart, bytes.count - 1)]
+            let last = lineOfByte[max(lineStart, min(position, bytes.count) - 1)]
+            output.append(Line(source: first...max(first, last), text: text, isHeader: false))
+            lineStart = position + 1
         }
     }
 
@@ -174,5 +224,37 @@ private extension String {
         let words = split(separator: " ")
         guard let last = words.last, last.count == 4 else { return false }
         return last.allSatisfy(\.isNumber)
+    }
+}
+
+/// RFC 4648 base64, as mail parts use it; nil for text that is not base64.
+enum Base64 {
+    static func decode(_ text: String) -> [UInt8]? {
+        var values: [UInt8] = []
+        for character in text.utf8 {
+            switch character {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"): values.append(character - UInt8(ascii: "A"))
+            case UInt8(ascii: "a")...UInt8(ascii: "z"): values.append(character - UInt8(ascii: "a") + 26)
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): values.append(character - UInt8(ascii: "0") + 52)
+            case UInt8(ascii: "+"): values.append(62)
+            case UInt8(ascii: "/"): values.append(63)
+            case UInt8(ascii: "="): values.append(64)
+            default: return nil
+            }
+        }
+        guard values.count % 4 == 0 else { return nil }
+        var bytes: [UInt8] = []
+        var index = 0
+        while index < values.count {
+            let group = values[index..<(index + 4)]
+            index += 4
+            let padding = group.filter { $0 == 64 }.count
+            guard padding <= 2, !group.prefix(4 - padding).contains(64) else { return nil }
+            let bits = group.reduce(0) { ($0 << 6) | UInt32($1 == 64 ? 0 : $1) }
+            bytes.append(UInt8(bits >> 16 & 0xff))
+            if padding < 2 { bytes.append(UInt8(bits >> 8 & 0xff)) }
+            if padding < 1 { bytes.append(UInt8(bits & 0xff)) }
+        }
+        return bytes
     }
 }

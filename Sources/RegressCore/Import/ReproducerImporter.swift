@@ -17,7 +17,15 @@ public struct ReproducerImporter {
 
     public init() {}
 
-    public func importScript(_ source: String, name: String) -> Output {
+    /// The one filesystem among the words of an input's name (split at `/`, `-`, `_`, `.`), if exactly one.
+    static func filesystemNamed(by name: String) -> String? {
+        let words = Set(name.lowercased().split(whereSeparator: { "/-_.".contains($0) }).map(String.init))
+        let named = ["btrfs", "xfs", "ext4"].filter(words.contains)
+        return named.count == 1 ? named[0] : nil
+    }
+
+    /// `inputPath`: where the input was read from, whose words may name the filesystem.
+    public func importScript(_ source: String, name: String, inputPath: String? = nil) -> Output {
         let frontEnd = ImportFrontEnd(source)
         var header: [String] = [], steps: [String] = []
         for line in frontEnd.renderedLines {
@@ -30,8 +38,9 @@ public struct ReproducerImporter {
         guard dataSteps > 0 else { return Output(text: nil, lines: frontEnd.lines, dataSteps: 0) }
 
         if !header.contains(where: { $0.hasPrefix("filesystems:") }) {
-            // No mkfs and nothing else named it: every filesystem, so the test runs wherever it applies.
-            header.insert("filesystems: btrfs xfs ext4", at: 0)
+            // Nothing in it named the filesystem: the input's name may (fstests' tests/btrfs/159, a
+            // file saved as btrfs-fsync-bug.sh); else every filesystem, so the test runs wherever it applies.
+            header.insert("filesystems: " + (ReproducerImporter.filesystemNamed(by: inputPath ?? name) ?? "btrfs xfs ext4"), at: 0)
         }
         if parsed.contains(where: { $0.name == "reflink" }) { header.append("requires: reflink") }
         else if parsed.contains(where: { $0.name == "dedupe" }) { header.append("requires: dedupe") }

@@ -146,12 +146,17 @@ public struct ReproducerOperationMapper {
         case "ln": return mapTwoPaths(arguments, "ln") { .ln(target: $0, name: $1, symbolic: arguments.contains { $0.hasPrefix("-") && $0.contains("s") }) }
         case "truncate": return mapTruncate(arguments)
         case "fallocate": return mapFallocate(arguments)
+        case "cloner": return mapCloner(arguments)
         case "chattr":
             // `chattr +C -e FILE…`: the flag words, then the files.
             let flags = arguments.filter { ($0.hasPrefix("+") || $0.hasPrefix("-")) && $0.count > 1 && $0.dropFirst().allSatisfy(\.isLetter) }
             return files(arguments.filter { !flags.contains($0) }) { .chattr(file: $0, flags: flags) }
         case "dd": return mapDD(arguments)
         case "od", "hexdump", "xxd", "md5sum", "sha1sum", "sha256sum", "cmp", "fssum": return mapChecksum(name, arguments)
+        // `ls -R /mnt/dir` after a power cut checks which names survived; `verify` checks every file.
+        case "ls":
+            let checked = files(Self.positionalArguments(arguments, takingValue: ["-I", "--ignore"])) { _ in .checksum(file: ".") }
+            return checked.contains(.checksum(file: ".")) ? [.checksum(file: ".")] : Array(checked.prefix(1))
         case "godown": return [.shutdown(flushLog: arguments.contains("-f"))]
         case "[", "test": return mapTest(name, arguments)
         case "stat" where arguments.count == 3 && ["-c", "--format", "--printf"].contains(arguments[0]) && arguments[1] == "%s":
@@ -320,6 +325,15 @@ public struct ReproducerOperationMapper {
 
     private func mapWrite(_ path: String, _ text: String, append: Bool) -> [ReproducerOperation] {
         if path.hasPrefix("/proc/sys/vm/drop_caches") { return [.dropCaches] }
+        // SCSI disk taken offline (`echo offline > /sys/…/device/state`): nothing more reaches it, as in
+        // a power failure; `running` brings it back, which the power cut's own remount does.
+        if path.hasPrefix("/sys/"), path.hasSuffix("/device/state") {
+            switch text.trimmingBlanks {
+            case "offline": return [.powerFail]
+            case "running": return [.setupIgnored("the disk comes back: regress's power cut brings it back")]
+            default: break
+            }
+        }
         if path.hasPrefix("/proc/sys/") || path.hasPrefix("/sys/") {
             return [.kernelSetting(path: path, value: text.trimmingBlanks)]
         }
@@ -405,6 +419,12 @@ public struct ReproducerOperationMapper {
             let argument = arguments[index]
             if argument == "-o" || argument == "--offset", index + 1 < arguments.count { offset = arguments[index + 1]; index += 2; continue }
             if argument == "-l" || argument == "--length", index + 1 < arguments.count { length = arguments[index + 1]; index += 2; continue }
+            if argument.count > 2, ["-o", "-l"].contains(String(argument.prefix(2))) {
+                // `-l1m`, `-o4096`: the value attached.
+                if argument.hasPrefix("-o") { offset = String(argument.dropFirst(2)) } else { length = String(argument.dropFirst(2)) }
+                index += 1
+                continue
+            }
             if let flag = flagNames[argument] { flags.append(flag) }
             else if argument.hasPrefix("-") { return [.unrecognised("fallocate option \(argument)")] }
             else { paths.append(argument) }
@@ -412,6 +432,20 @@ public struct ReproducerOperationMapper {
         }
         guard let length else { return [.unrecognised("fallocate without -l")] }
         return files(paths) { .fallocate(file: $0, flags: flags, offset: offset, length: length) }
+    }
+
+    /// fstests' `src/cloner [-s SRC_OFF] [-d DST_OFF] [-l LEN] SRC DST`: FICLONERANGE (FICLONE without offsets).
+    private func mapCloner(_ arguments: [String]) -> [ReproducerOperation] {
+        var values: [String: String] = ["-s": "0", "-d": "0", "-l": "0"]
+        var paths: [String] = []
+        var index = 0
+        while index < arguments.count {
+            if values[arguments[index]] != nil, index + 1 < arguments.count { values[arguments[index]] = arguments[index + 1]; index += 2; continue }
+            if !arguments[index].hasPrefix("-") { paths.append(arguments[index]) }
+            index += 1
+        }
+        guard paths.count == 2, relative(paths[0]) != nil, let destination = relative(paths[1]) else { return [.unrecognised("cloner from or to outside the test filesystem")] }
+        return [.xfsIO(openFlags: [], file: destination, commands: ["reflink \(paths[0]) \(values["-s"]!) \(values["-d"]!) \(values["-l"]!)"])]
     }
 
     private func mapDD(_ arguments: [String]) -> [ReproducerOperation] {
@@ -459,13 +493,17 @@ public struct ReproducerOperationMapper {
             if name == "_scratch_mkfs_sized", let size = arguments.first { options = ["size=\(size)"] + arguments.dropFirst() }
             let filesystem = name == "_scratch_mkfs" || name == "_scratch_mkfs_sized" ? nil : String(name.dropFirst("_scratch_mkfs_".count))
             return [.mkfs(filesystem: filesystem, options: options)]
-        case "_scratch_mount", "_mount_flakey", "_scratch_mount_idmapped":
+        case "_scratch_mount", "_mount_flakey", "_scratch_mount_idmapped", "_try_scratch_mount":
             var options: [String] = []
+            // `-o a,b` as two words or one (`_try_scratch_mount "-o dioread_nolock"`).
+            let words = arguments.flatMap { $0.split(separator: " ").map(String.init) }
             var index = 0
-            while index < arguments.count {
-                if arguments[index] == "-o", index + 1 < arguments.count {
-                    options += arguments[index + 1].split(separator: ",").map(String.init)
+            while index < words.count {
+                if words[index] == "-o", index + 1 < words.count {
+                    options += words[index + 1].split(separator: ",").map(String.init)
                     index += 1
+                } else if words[index].hasPrefix("-o"), words[index].count > 2 {
+                    options += words[index].dropFirst(2).split(separator: ",").map(String.init)
                 }
                 index += 1
             }

@@ -95,7 +95,8 @@ public struct ScriptFinder {
                 continue
             }
             guard lines[index].kind == .prose else { continue }
-            let text = lines[index].text
+            // A reply quotes the patch it answers: its diff is a diff behind the `> ` marks too.
+            let text = withoutReplyMarks(lines[index].text)
             if inSignature { lines[index].kind = .signature; continue }
             if text == "-- " || text == "--" {
                 inSignature = true
@@ -122,6 +123,16 @@ public struct ScriptFinder {
         }
     }
 
+    /// The text without the `> ` marks of a reply (`> > ` for a reply to a reply).
+    static func withoutReplyMarks(_ text: String) -> String {
+        var body = Substring(text)
+        while body.hasPrefix(">") {
+            body = body.dropFirst()
+            if body.hasPrefix(" ") { body = body.dropFirst() }
+        }
+        return String(body)
+    }
+
     /// ` fs/btrfs/ioctl.c | 17 +++++++++++++++--` and ` 1 file changed, 15 insertions(+), 2 deletions(-)`.
     static func isDiffstat(_ text: String) -> Bool {
         if text.containsText(" file changed") || text.containsText(" files changed") { return true }
@@ -131,9 +142,9 @@ public struct ScriptFinder {
     }
 
     private static func startsDiff(at index: Int, _ lines: [Line]) -> Bool {
-        let text = lines[index].text
+        let text = withoutReplyMarks(lines[index].text)
         if text.hasPrefix("diff --git ") || text.hasPrefix("Index: ") || text.hasPrefix("diff -u") { return true }
-        if text.hasPrefix("--- "), index + 1 < lines.count, lines[index + 1].text.hasPrefix("+++ ") { return true }
+        if text.hasPrefix("--- "), index + 1 < lines.count, withoutReplyMarks(lines[index + 1].text).hasPrefix("+++ ") { return true }
         return false
     }
 
@@ -141,7 +152,8 @@ public struct ScriptFinder {
     private static func followedByPatch(after index: Int, _ lines: [Line]) -> Bool {
         for next in lines[(index + 1)...] {
             if next.kind == .header { return false }
-            if next.text.hasPrefix("diff --git ") || next.text.containsText(" files changed") || next.text.containsText(" file changed") { return true }
+            let text = withoutReplyMarks(next.text)
+            if text.hasPrefix("diff --git ") || text.containsText(" files changed") || text.containsText(" file changed") { return true }
         }
         return false
     }
@@ -200,6 +212,14 @@ public struct ScriptFinder {
         if ShellVocabulary.isAssignment(word) { return true }
         guard ShellVocabulary.isKnownCommand(word) else { return false }
         return !ShellVocabulary.looksLikeProse(String(body))
+    }
+
+    /// A known command with the shell's marks (an option, a quote, a path, a variable): a command line
+    /// even where the text around it uses `$ ` prompts.
+    private static func isStandaloneCommandLine(_ body: Substring) -> Bool {
+        guard isKnownCommandLine(body), !ShellVocabulary.keywords.contains(String(firstWord(body))) else { return false }
+        let words = body.split(separator: " ").dropFirst()
+        return words.contains { $0.hasPrefix("-") || $0.hasPrefix("/") || $0.hasPrefix("$") || $0.hasPrefix("\"") || $0.hasPrefix("<") }
     }
 
     /// After a root prompt `# `, the rest must read as a command, not as a comment that starts with a
@@ -290,12 +310,23 @@ public struct ScriptFinder {
             }
 
             var command: Substring?
+            if ShellVocabulary.isPowerFailureMarker(String(body)) {
+                // Before the prompt style's rule (a line without `$ ` is output): `<power fail>` is
+                // written between the commands in every style.
+                lines[index].kind = .powerFailure
+                lines[index].shellText = "'" + String(body.trimmingBlanksSubstring) + "'"
+                previousScript = true
+                blockIndent = blockIndent ?? parsed.indent
+                continue
+            }
             if body.hasPrefix("$ ") && !ShellVocabulary.looksLikeProse(String(body.dropFirst(2))) {
                 command = body.dropFirst(2)
             } else if body == "$" {
                 lines[index].kind = .output
                 continue
-            } else if promptStyle {
+            } else if promptStyle && (previousScript || !isStandaloneCommandLine(body)) {
+                // What a command printed follows it; a command written without a prompt in a mail
+                // that uses prompts elsewhere stands after prose or a blank line.
                 command = nil
             } else if !plainScript, body.hasPrefix("# "), isRootPromptCommand(body.dropFirst(2)) {
                 command = body.dropFirst(2)
@@ -303,11 +334,10 @@ public struct ScriptFinder {
                 lines[index].kind = .comment
                 lines[index].shellText = String(body)
                 continue
-            } else if ShellVocabulary.isPowerFailureMarker(String(body)) {
-                lines[index].kind = .powerFailure
-                lines[index].shellText = "'" + String(body.trimmingBlanksSubstring) + "'"
-                previousScript = true
-                blockIndent = blockIndent ?? parsed.indent
+            } else if body.hasPrefix("//"), previousScript || nextIsScript(after: index, lines) {
+                // A C-style note among the commands (`// wait for the log to reach the disk`).
+                lines[index].kind = .comment
+                lines[index].shellText = "#" + String(body.dropFirst(2))
                 continue
             } else if isKnownCommandLine(body) || (plainScript && isShellShaped(body)) {
                 command = body
@@ -325,7 +355,7 @@ public struct ScriptFinder {
                 continue
             }
             lines[index].kind = .script
-            lines[index].shellText = String(command)
+            lines[index].shellText = String(withoutTrailingNote(command))
             if !promptStyle { blockIndent = parsed.indent }
             previousScript = true
             if !isComplete(String(command)) { pending = String(command) }
@@ -334,6 +364,23 @@ public struct ScriptFinder {
         for index in lines.indices where lines[index].inPatchNotes && (lines[index].kind == .prose || lines[index].kind == .blank) {
             lines[index].kind = .patchNotes
         }
+    }
+
+    /// `mount /dev/sdb /mnt  //will trigger issue`: a C-style note after a command (blanks, then `//`)
+    /// is not part of it. A path's `//` has no blank before it.
+    static func withoutTrailingNote(_ command: Substring) -> Substring {
+        var search = command.startIndex
+        while let slash = command[search...].firstIndex(of: "/") {
+            let next = command.index(after: slash)
+            if next < command.endIndex, command[next] == "/", slash > command.startIndex, command[command.index(before: slash)] == " " {
+                let before = command[..<slash]
+                if before.hasSuffix("  ") || command[command.index(after: next)...].first == " " {
+                    return before.trimmingBlanksSubstring
+                }
+            }
+            search = next
+        }
+        return command
     }
 
     private static func nextIsScript(after index: Int, _ lines: [Line]) -> Bool {

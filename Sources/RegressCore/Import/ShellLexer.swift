@@ -71,6 +71,11 @@ public struct ShellLexer {
                 comments[start] = text
             case ";", "&", "|", "(", ")":
                 readOperator()
+            case "<" where placeholderLength() != nil:
+                // `<file>`, `<mnt>`: a placeholder a mail writes where a path goes, not two redirections.
+                let length = placeholderLength()!
+                tokens.append(.word(ShellWord(parts: [.literal(String(characters[index..<(index + length)]), quoted: true)], line: line)))
+                index += length
             case "<", ">":
                 readRedirection(descriptor: nil)
             default:
@@ -80,6 +85,20 @@ public struct ShellLexer {
         if !pendingHereDocuments.isEmpty && incomplete == nil {
             incomplete = "here-document without its end '\(pendingHereDocuments[0].delimiter)'"
         }
+    }
+
+    /// The length of a placeholder word at the cursor: `<`, a name (letters, digits, `_`, `-`), `>`, then
+    /// a blank, `;`, `:` or the end of the line. nil for anything else (`<in`, `<<EOF`, `<&3`).
+    private func placeholderLength() -> Int? {
+        guard current == "<", let first = peek(), first.isASCII, first.isLetter else { return nil }
+        var end = index + 1
+        while end < characters.count, characters[end].isASCII, characters[end].isLetter || characters[end].isNumber || characters[end] == "_" || characters[end] == "-" {
+            end += 1
+        }
+        guard end < characters.count, characters[end] == ">" else { return nil }
+        let after = end + 1 < characters.count ? characters[end + 1] : "\n"
+        guard [" ", "\t", "\n", ";", ":", "\r"].contains(after) else { return nil }
+        return end + 1 - index
     }
 
     private mutating func readOperator() {

@@ -31,7 +31,7 @@ public struct ShellScript: Equatable, Sendable {
         "TEST_DIR": "/mnt/test", "TEST_DEV": "/dev/test",
         "XFS_IO_PROG": "xfs_io", "BTRFS_UTIL_PROG": "btrfs", "XFS_DB_PROG": "xfs_db",
         "MKFS_PROG": "mkfs", "FSSUM_PROG": "fssum", "CHATTR_PROG": "chattr", "LSATTR_PROG": "lsattr",
-        "FILEFRAG_PROG": "filefrag", "DF_PROG": "df", "MOUNT_PROG": "mount", "UMOUNT_PROG": "umount",
+        "FILEFRAG_PROG": "filefrag", "CLONER_PROG": "cloner", "DF_PROG": "df", "MOUNT_PROG": "mount", "UMOUNT_PROG": "umount",
         "here": ".", "seq": "fstests-seq", "seqres": "/fstests/results/fstests-seq", "tmp": "/tmp/fstests",
         "RESULT_DIR": "/fstests/results",
         "FLAKEY_ALLOW_WRITES": "0", "FLAKEY_DROP_WRITES": "1", "FLAKEY_ERROR_WRITES": "2",
@@ -71,6 +71,8 @@ struct ShellInterpreter {
     var unsupported: [Int: String] = [:]
     private var functions: [String: (body: ShellNode, lines: ClosedRange<Int>)] = [:]
     private var calledFunctions: Set<String> = []
+    /// Variables holding `df`'s free space, which the script never knows.
+    private var freeSpaceVariables: Set<String> = []
     private var positional: [String] = []
     private var callDepth = 0
 
@@ -99,7 +101,25 @@ struct ShellInterpreter {
                 }
             }
         case .list(let items):
-            for item in items { run(item.node, connector: item.connector) }
+            var index = 0
+            while index < items.count {
+                let item = items[index]
+                // `[ "$avail" -ge N ] || _notrun …`, `test $a != $b && echo mismatch`: a guard or a check
+                // that only reports; nothing of it acts on the filesystem.
+                if item.connector == "||" || item.connector == "&&", index + 1 < items.count,
+                   ShellCondition.isTest(item.node), !isFileTest(item.node), ShellCondition.onlyReports(items[index + 1].node) {
+                    requireFreeSpace(item.node)
+                    for line in ShellNode.span([item.node.lines, items[index + 1].node.lines].compactMap { $0 }) ?? 0...0 where consumed[line] == nil {
+                        consumed[line] = .structure("a guard or check that only reports: regress's own checks stand for it")
+                    }
+                    index += 2
+                    continue
+                }
+                run(item.node, connector: item.connector)
+                index += 1
+            }
+        case .ifClause(let branches, let elseBody, let lines):
+            runIf(branches, elseBody: elseBody, lines: lines)
         case .group(let body, let subshell, let lines):
             markStructure(lines, subshell ? "subshell" : "group")
             run(body, connector: connector)
@@ -149,6 +169,97 @@ struct ShellInterpreter {
             variables[variable] = value
             run(body, connector: nil)
         }
+    }
+
+    /// `[ "$avail" -ge KB ] || _notrun` with `avail` from `df -P`: the test needs that much free space,
+    /// which regress gives as the image size (with room for the filesystem's own metadata). It becomes
+    /// fstests' `_require_scratch_size`, which the mapper reads.
+    private mutating func requireFreeSpace(_ node: ShellNode) {
+        guard case .simple(let simple) = node else { return }
+        let words = simple.words.filter { $0.plainText != "[" && $0.plainText != "]" }
+        guard words.count == 3, ["-ge", "-gt"].contains(words[1].plainText ?? ""),
+              words[0].parts.contains(where: { if case .variable(let name, _, _) = $0 { return freeSpaceVariables.contains(name) }; return false }),
+              let kilobytes = words[2].plainText.flatMap({ ShellArithmetic.number($0) }), kilobytes > 0 else { return }
+        let needed = kilobytes + kilobytes / 8 + 65536
+        commands.append(ShellCommand(argv: ["_require_scratch_size", String(needed)], environment: [:], redirections: [],
+                                     firstLine: simple.lines.lowerBound, lastLine: simple.lines.upperBound, pipeline: nil,
+                                     connector: nil, unexpanded: []))
+    }
+
+    /// `[ -f FILE ]`-style tests look at a file: the mapper makes them a `verify`.
+    private func isFileTest(_ node: ShellNode) -> Bool {
+        guard case .simple(let simple) = node else { return false }
+        return simple.words.contains { ["-f", "-e", "-d", "-s"].contains($0.plainText ?? "") }
+    }
+
+    /// An `if` whose conditions are known (a test over words the script fixed, `true`) runs the branch
+    /// they choose. A command as the condition (`if ! _try_scratch_mount …`) is run, and the reproducer
+    /// is taken to expect it to succeed. A condition only a run can decide makes the whole clause
+    /// untranslated, unless every branch only reports (`echo`, `_fail`, `_notrun`).
+    private mutating func runIf(_ branches: [ShellNode.IfBranch], elseBody: ShellNode?, lines: ClosedRange<Int>) {
+        func skip(_ node: ShellNode?, _ why: String) {
+            guard let range = node?.lines else { return }
+            for line in range where consumed[line] == nil { consumed[line] = .structure(why) }
+        }
+        func markKeywords() {
+            markStructure(lines, "if")
+            for branch in branches { if let body = branch.body.lines, body.lowerBound - 1 > lines.lowerBound { markStructure((body.lowerBound - 1)...(body.lowerBound - 1), "then") } }
+            if let body = elseBody?.lines, body.lowerBound - 1 > lines.lowerBound { markStructure((body.lowerBound - 1)...(body.lowerBound - 1), "else") }
+        }
+        for (position, branch) in branches.enumerated() {
+            var outcome: ShellCondition.Outcome
+            var why: String
+            if case .list(let items) = branch.condition, items.count == 1, case .simple(let simple) = items[0].node,
+               let program = simple.words.first?.plainText, ShellCondition.testPrograms.contains(program) || ["true", "false", ":"].contains(program) {
+                var argv: [String] = []
+                var unexpanded: [String] = []
+                for word in simple.words {
+                    let expansion = expand(word)
+                    argv += expansion.fields
+                    unexpanded += expansion.unexpanded
+                }
+                let text = argv.joined(separator: " ")
+                if argv.contains(where: { $0.contains("<output of ") }) {
+                    outcome = .unknown
+                    why = "'\(text)' compares what the reproducer read from files"
+                } else if unexpanded.isEmpty {
+                    outcome = ShellCondition.evaluate(argv)
+                    why = "'\(text)'"
+                } else {
+                    outcome = .unknown
+                    why = "'\(text)' uses \(unexpanded.joined(separator: ", ")), which the script does not set"
+                }
+                if outcome != .unknown { skip(branch.condition, "if \(text): \(branch.negated != (outcome == .fails) ? "false" : "true")") }
+            } else {
+                // A command as the condition: it is one of the reproducer's commands, and it must succeed.
+                run(branch.condition, connector: nil)
+                outcome = .holds
+                why = "the reproducer expects its condition to succeed"
+            }
+            if branch.negated { outcome = ShellCondition.negate(outcome) }
+            switch outcome {
+            case .holds:
+                run(branch.body, connector: nil)
+                for later in branches[(position + 1)...] {
+                    skip(later.condition, "not taken: an earlier branch runs")
+                    skip(later.body, "not taken: an earlier branch runs")
+                }
+                skip(elseBody, "not taken: \(why)")
+                markKeywords()
+                return
+            case .fails:
+                skip(branch.body, "not taken: \(why)")
+            case .unknown:
+                if branches.allSatisfy({ ShellCondition.onlyReports($0.body) }) && (elseBody.map(ShellCondition.onlyReports) ?? true) {
+                    for line in lines where consumed[line] == nil { consumed[line] = .structure("a check that only reports: regress's own checks stand for it") }
+                } else {
+                    for line in lines where unsupported[line] == nil { unsupported[line] = "'if' on a condition only a run decides: \(why)" }
+                }
+                return
+            }
+        }
+        if let elseBody { run(elseBody, connector: nil) }
+        markKeywords()
     }
 
     /// The loop's header lines (up to the body) and its `done` line are structure.
@@ -239,9 +350,7 @@ struct ShellInterpreter {
             // A bare assignment: it sets the script's variables. One that captures a command's output
             // (`before=$(stat …)`) is a check the front end cannot make.
             if let substitution = unexpanded.first(where: { $0.hasPrefix("$(") }) {
-                for line in node.lines where unsupported[line] == nil {
-                    unsupported[line] = "\(substitution) is not run: its output cannot be known"
-                }
+                captureOutput(of: String(substitution.dropFirst(2).dropLast()), into: environment.keys.sorted().first ?? "", node: node)
                 return
             }
             for (name, value) in environment { variables[name] = value }
@@ -275,6 +384,38 @@ struct ShellInterpreter {
         commands.append(ShellCommand(argv: argv, environment: environment, redirections: redirections,
                                      firstLine: node.lines.lowerBound, lastLine: node.lines.upperBound,
                                      pipeline: pipeline, connector: connector, unexpanded: unexpanded))
+    }
+
+    /// Programs whose output is a look at a file's content or size: what `verify` checks.
+    static let contentChecks: Set<String> = ["md5sum", "sha1sum", "sha256sum", "cksum", "stat", "od", "hexdump", "xxd", "cat",
+                                             "_md5_checksum", "_hexdump", "_sha256_checksum"]
+
+    /// `sum=$(md5sum FILE | cut …)`, `size=$(stat -c %s FILE)`: the reproducer looks at the file; that
+    /// look is run as a command (a `verify`), and the variable holds a mark naming it, so that comparing
+    /// two such looks is known to be a check. Any other output (`avail=$(df …)`) is not known: the
+    /// variable stays unset, and a command that uses it is reported where it does.
+    private mutating func captureOutput(of text: String, into name: String, node: SimpleNode) {
+        let lexed = ShellLexer.lex([NumberedLine(number: node.lines.lowerBound, text: text)])
+        var argv: [String] = []
+        var known = true
+        for token in lexed.tokens {
+            guard case .word(let word) = token else { break }
+            let expansion = expand(word)
+            argv += expansion.fields
+            known = known && expansion.unexpanded.isEmpty
+        }
+        if known, let program = argv.first, ShellInterpreter.contentChecks.contains(program), argv.count >= 2 {
+            commands.append(ShellCommand(argv: argv, environment: [:], redirections: [], firstLine: node.lines.lowerBound,
+                                         lastLine: node.lines.upperBound, pipeline: nil, connector: nil, unexpanded: []))
+            variables[name] = "<output of \(argv.joined(separator: " "))>"
+            return
+        }
+        variables[name] = nil
+        // `df -P`/`df -k` print 1 KiB blocks: a guard on the value is a free-space requirement.
+        if argv.first == "df", argv.contains("-P") || argv.contains("-k") { freeSpaceVariables.insert(name) }
+        for line in node.lines where consumed[line] == nil {
+            consumed[line] = .assignment("\(name)=$(\(text)): not run; a command that uses $\(name) is reported")
+        }
     }
 
     private mutating func expandAssignment(_ word: ShellWord) -> (String, String, [String]) {
@@ -366,6 +507,8 @@ struct ShellInterpreter {
         return expand(word, split: false).fields.joined()
     }
 
+    static let fixedGeometry: Set<String> = ["_get_block_size", "_get_file_block_size", "_get_page_size", "_get_data_block_size"]
+
     /// `$(seq …)` is the one command substitution reproducers need to be unrolled: it is evaluated.
     private func substitute(_ text: String) -> String? {
         let lexed = ShellLexer.lex([NumberedLine(number: 0, text: text)])
@@ -377,6 +520,9 @@ struct ShellInterpreter {
             guard expansion.unexpanded.isEmpty else { return nil }
             words += expansion.fields
         }
+        // fstests' geometry helpers: regress makes every filesystem with 4 KiB blocks, on 4 KiB pages.
+        if let helper = words.first, ShellInterpreter.fixedGeometry.contains(helper) { return "4096" }
+        if words == ["getconf", "PAGE_SIZE"] || words == ["getconf", "PAGESIZE"] { return "4096" }
         guard words.first == "seq" else { return nil }
         let numbers = words.dropFirst().map { ShellArithmetic.number($0) }
         guard !numbers.isEmpty, numbers.count <= 3, numbers.allSatisfy({ $0 != nil }) else { return nil }

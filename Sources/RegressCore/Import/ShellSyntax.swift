@@ -1,7 +1,7 @@
 /// The shell grammar the importer reads, as a tree: lists joined by `;` `&` `&&` `||`, pipelines,
-/// simple commands, `for` loops, `{ … }` and `( … )` groups and function definitions. Constructs the
-/// importer does not run (`if`, `while`, `until`, `case`) are kept as one node naming their lines, so
-/// that they are reported, never dropped.
+/// simple commands, `for` loops, `if` clauses, `{ … }` and `( … )` groups and function definitions.
+/// Constructs the importer does not run (`while`, `until`, `case`) are kept as one node naming their
+/// lines, so that they are reported, never dropped.
 public indirect enum ShellNode: Equatable, Sendable {
     case simple(SimpleNode)
     /// Commands joined by `|`, in order.
@@ -14,10 +14,19 @@ public indirect enum ShellNode: Equatable, Sendable {
     case group(ShellNode, subshell: Bool, lines: ClosedRange<Int>)
     case function(name: String, body: ShellNode, lines: ClosedRange<Int>)
     case unsupported(keyword: String, lines: ClosedRange<Int>)
+    /// `if C; then B; elif C2; then B2; else E; fi`.
+    case ifClause(branches: [IfBranch], elseBody: ShellNode?, lines: ClosedRange<Int>)
 
     public struct ListItem: Equatable, Sendable {
         public var node: ShellNode
         public var connector: String?
+    }
+
+    /// One `if`/`elif` condition (`!` in front of it sets `negated`) and the body it guards.
+    public struct IfBranch: Equatable, Sendable {
+        public var condition: ShellNode
+        public var negated: Bool
+        public var body: ShellNode
     }
 
     /// The input lines the node was read from.
@@ -26,7 +35,7 @@ public indirect enum ShellNode: Equatable, Sendable {
         case .simple(let simple): simple.lines
         case .pipeline(let nodes): ShellNode.span(nodes.compactMap(\.lines))
         case .list(let items): ShellNode.span(items.compactMap(\.node.lines))
-        case .forLoop(_, _, _, let lines), .arithmeticFor(_, _, _, _, let lines), .group(_, _, let lines), .function(_, _, let lines), .unsupported(_, let lines): lines
+        case .forLoop(_, _, _, let lines), .arithmeticFor(_, _, _, _, let lines), .group(_, _, let lines), .function(_, _, let lines), .unsupported(_, let lines), .ifClause(_, _, let lines): lines
         }
     }
 
@@ -122,7 +131,9 @@ public struct ShellSyntaxParser {
         switch keyword(at: index) {
         case "for":
             return parseFor(startLine: startLine)
-        case "if", "while", "until", "case", "select":
+        case "if":
+            return parseIf(startLine: startLine)
+        case "while", "until", "case", "select":
             return skipCompound(startLine: startLine)
         case "{":
             index += 1
@@ -220,6 +231,26 @@ public struct ShellSyntaxParser {
         guard let end = expect("done") else { return .unsupported(keyword: "unterminated", lines: startLine...lastTokenLine) }
         skipTrailingRedirections()
         return .forLoop(variable: variable, words: words, body: .list(body), lines: startLine...max(startLine, end))
+    }
+
+    /// `if … then … [elif … then …] [else …] fi`; anything else from `if` on is skipped as one block.
+    private mutating func parseIf(startLine: Int) -> ShellNode {
+        let start = index
+        index += 1
+        var branches: [ShellNode.IfBranch] = []
+        while true {
+            skipNewlines()
+            let negated = keyword(at: index) == "!"
+            let condition = parseList(until: ["then"])
+            guard !condition.isEmpty, expect("then") != nil else { index = start; return skipCompound(startLine: startLine) }
+            let body = parseList(until: ["elif", "else", "fi"])
+            branches.append(.init(condition: .list(condition), negated: negated, body: .list(body)))
+            if expect("elif") != nil { continue }
+            let elseBody: ShellNode? = expect("else") != nil ? .list(parseList(until: ["fi"])) : nil
+            guard let end = expect("fi") else { index = start; return skipCompound(startLine: startLine) }
+            skipTrailingRedirections()
+            return .ifClause(branches: branches, elseBody: elseBody, lines: startLine...max(startLine, end))
+        }
     }
 
     /// `for ((i = 0; i < n; i++))`: the lexer split the expressions into words and operators; their

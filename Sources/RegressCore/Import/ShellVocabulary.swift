@@ -56,6 +56,11 @@ public enum ShellVocabulary {
         guard let first = words.first else { return false }
         if first.hasPrefix("[") && first.hasSuffix("]") && first.count > 2 && first.dropFirst().first?.isUppercase == true { return true }
         if isAssignment(first) { return false }
+        // `[ Upstream commit 07ea7a617d6b ]`: a stable backport's note, not a test.
+        if first == "[", words.count >= 3, words[1].count >= 2, words[1].first?.isUppercase == true,
+           words[1].dropFirst().allSatisfy(\.isLowercase), !line.contains(where: { "$\"'=".contains($0) }) {
+            return true
+        }
         let shellCharacters = line.contains { "$|>=\"'`\\;&<".contains($0) }
         let plainWords = words.filter { word in
             var word = word

@@ -7,6 +7,11 @@ public struct StepRendering {
     private var mounted = false
     private var wasMounted = false
     private var afterShutdown = false
+    /// A power cut happened and nothing was unmounted or mounted since: the script's next `mount`
+    /// is the one after the reboot, which `power-cut` already does.
+    private var afterPowerCut = false
+    /// A step was written: a mkfs now would start over on a new filesystem, which a test cannot do.
+    private var stepsWritten = false
     /// The filesystem the script made, which its mount options are for.
     private var filesystem: String?
     private let mapper: ReproducerOperationMapper
@@ -43,6 +48,12 @@ public struct StepRendering {
             }
         }
         files = trial
+        if checked.contains(where: { !StepRendering.isHeaderLine($0) }) { stepsWritten = true }
+        if !wasMounted && checked.contains(where: { !StepRendering.isHeaderLine($0) }) {
+            // Steps before any mount (a script that starts on a mounted filesystem): it is mounted.
+            mounted = true
+            wasMounted = true
+        }
         if !checked.isEmpty || ignored.isEmpty { return .translated(checked) }
         return .ignored(ignored.joined(separator: "; "))
     }
@@ -65,6 +76,7 @@ public struct StepRendering {
     public mutating func render(_ operation: ReproducerOperation) -> CommandDisposition {
         switch operation {
         case .mkfs(let filesystem, let options):
+            if stepsWritten { return .untranslated("a second mkfs after the test's steps: a test has one filesystem, made once") }
             mounted = false
             wasMounted = false
             guard let filesystem else { return .translated(options.isEmpty ? [] : ["mkfs: " + options.joined(separator: " ")]) }
@@ -79,19 +91,23 @@ public struct StepRendering {
                 + (filesystem == "btrfs" && options.contains("-b") ? ["size: \(Size.format(filesystemSize))"] : [])
             return .translated(lines)
         case .mount(let filesystem, let options):
-            defer { mounted = true; wasMounted = true }
+            defer { mounted = true; wasMounted = true; afterPowerCut = false }
             if afterShutdown { afterShutdown = false; return .translated([]) }
+            if afterPowerCut && mounted { return .translated([]) }
             if wasMounted { return mounted ? .untranslated("mounted twice") : .translated(["remount"]) }
             let key = (filesystem ?? self.filesystem).map { "mount.\($0)" } ?? "mount"
             return .translated(options.isEmpty ? [] : ["\(key): " + options.joined(separator: ",")])
         case .umount:
             guard mounted else { return .ignored("an unmount before the script mounted anything: regress mounts and unmounts the test filesystem itself") }
             mounted = false
+            afterPowerCut = false
             return .translated([])
         case .remount(let options):
             return options.isEmpty ? .translated(["remount"]) : .untranslated("remount with other options (\(options.joined(separator: ",")))")
         case .cycleMount: return .translated(["remount"])
-        case .powerFail: return .translated(["power-cut"])
+        case .powerFail:
+            afterPowerCut = true
+            return .translated(["power-cut"])
         case .shutdown(let flushLog):
             afterShutdown = true
             return flushLog ? .untranslated("a shutdown that flushes the log first") : .translated(["power-cut"])
@@ -107,7 +123,9 @@ public struct StepRendering {
             // xfs_io's open flags are the step's: `xfs_io -d -s -c CMD f` is `f: -d -s CMD`.
             let stepFlags = openFlags.filter { $0 == "-d" || $0 == "-s" }
             return .translated(commands.map { command in
-                let words = command.split(separator: " ").map { word in mapper.relative(String(word)) ?? String(word) }
+                var words = command.split(separator: " ").map { word in mapper.relative(String(word)) ?? String(word) }
+                // XFS's own preallocation ioctls, as xfs_io names them: the fallocate modes they match.
+                if let alias = StepRendering.xfsPreallocation[words.first ?? ""] { words.replaceSubrange(0..<1, with: alias) }
                 if file == "." && (words.first == "syncfs" || words.first == "sync") { return words.first! }
                 return "\(file): " + (stepFlags + words).joined(separator: " ")
             })
@@ -128,8 +146,15 @@ public struct StepRendering {
             return .translated(["\(file): falloc " + (flags + [offset, length]).joined(separator: " ")])
         case .dd(let input, let output, let blockSize, let count, let seek, _, let flags):
             return StepRendering.dd(input: input, output: output, blockSize: blockSize, count: count, seek: seek, flags: flags)
-        case .checksum(let file): return .translated(["verify \(file)"])
-        case .requireFeature(let feature): return .ignored("requires \(feature) (a header requirement)")
+        case .checksum(let file): return .translated([file == "." ? "verify" : "verify \(file)"])
+        case .requireFeature(let feature):
+            // `_require_scratch_size KB`: the image must be at least that large.
+            let words = feature.split(separator: " ")
+            if words.first == "scratch_size", words.count == 2, let kilobytes = UInt64(words[1]) {
+                filesystemSize = max(filesystemSize, kilobytes << 10)
+                return .translated(["size: \(Size.format(kilobytes << 10))"])
+            }
+            return .ignored("requires \(feature) (a header requirement)")
         case .metadata(let key, let value): return .ignored("\(key): \(value) (test metadata)")
         case .setupIgnored(let why): return .ignored(why)
         case .terminalOutput: return .ignored("output to the terminal")
@@ -140,6 +165,9 @@ public struct StepRendering {
 }
 
 extension StepRendering {
+    /// xfs_io's `resvsp` (XFS_IOC_RESVSP64: allocate, size unchanged) and `unresvsp` (free the range).
+    static let xfsPreallocation: [String: [String]] = ["resvsp": ["falloc", "-k"], "unresvsp": ["fpunch"]]
+
     /// `echo TEXT > f`: the language writes runs of one byte, so a short text becomes one write per run.
     /// An append goes after the file's model size is unknown to the importer, so only `>` is taken.
     static func writeText(_ bytes: [UInt8], to file: String, append: Bool, existing: FileTracker) -> CommandDisposition {

@@ -168,7 +168,7 @@ final class ImportAccountingTests: XCTestCase {
     }
 
     func testUnsupportedConstructsAndIncompleteScriptsAreUntranslated() {
-        let result = ImportFrontEnd("#!/bin/sh\nif true; then\n  sync\nfi\nxfs_io -c \"pwrite 0 4k /mnt/f\n")
+        let result = ImportFrontEnd("#!/bin/sh\nwhile true; do\n  sync\ndone\nxfs_io -c \"pwrite 0 4k /mnt/f\n")
         XCTAssertEqual(result.lines.map(\.number), [1, 2, 3, 4, 5])
         for number in 2...5 {
             guard case .untranslated = result.lines[number - 1].disposition else { return XCTFail("line \(number): \(result.lines[number - 1].disposition)") }
