@@ -28,8 +28,9 @@ struct Import: ParsableCommand {
         if let output, FileManager.default.fileExists(atPath: output) { fail("\(output): exists; not overwriting it") }
         let name = ((output ?? script) as NSString).lastPathComponent
         let imported = ReproducerImporter().importScript(text, name: name, inputPath: script)
-        printError(quiet ? imported.untranslated.map { "\(script):\($0.number): \($0.text.trimmed)" }.joined(separator: "\n")
-                         : ImportReport.render(imported.lines).trimmingCharacters(in: .newlines))
+        let report = quiet ? imported.untranslated.map { "\(script):\($0.number): \($0.text.trimmed)" }.joined(separator: "\n")
+                           : ImportReport.render(imported.lines).trimmingCharacters(in: .newlines)
+        if !report.isEmpty { printError(report) }
         guard let test = imported.text else {
             fail("\(script): none of the reproducer's file operations became a step, so no test was written (it would exercise nothing)",
                  status: ExitStatus.failed)
