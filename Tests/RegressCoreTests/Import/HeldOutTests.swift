@@ -83,6 +83,19 @@ final class HeldOutTests: XCTestCase {
         }
     }
 
+    /// The front end reads every cut of every held-out input (a mail cut anywhere: inside an `if`, a
+    /// base64 or format=flowed line, a placeholder) without crashing, accounting for each line.
+    func testEveryPrefixOfEveryHeldOutInput() throws {
+        for (name, text) in try inputs() {
+            let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+            for count in stride(from: 0, through: lines.count, by: 7) {
+                let prefix = lines.prefix(count).joined(separator: "\n")
+                let expected = prefix.split(separator: "\n", omittingEmptySubsequences: false).count - (prefix.hasSuffix("\n") ? 1 : 0)
+                XCTAssertEqual(ImportFrontEnd(prefix).lines.count, max(1, expected), "\(name) cut at \(count)")
+            }
+        }
+    }
+
     /// The issue's own bar: no input imports to a test none of whose steps is one of its file operations.
     func testNoWrittenTestIsWithoutTheReproducersOperations() throws {
         for (name, text) in try inputs() {
