@@ -6,7 +6,13 @@
 /// content or its latest content; `verify` checks exactly that, then the model adopts what it found.
 ///
 /// Content belongs to inodes, not names, so that hard links share it: a write through one name is seen
-/// through every other. Names are assumed to be as durable as the file they name.
+/// through every other.
+///
+/// Names have a durability of their own. A rename or a link reaches the disk with the next sync, an fsync
+/// of the file (under any of its names), or an fsync of the directory the name is in or left; until then
+/// a power cut may keep the old binding. A rename is atomic, so the file is then under its old name or its
+/// new one, never lost from both (the bug a mail like "btrfs: fix lost inode on log replay after mix of
+/// fsync, rename and inode eviction" fixes); a new link may simply be gone.
 public struct ContentModel: Sendable {
     public struct FileState: Equatable, Sendable {
         /// What the file holds now, as read through the page cache.
@@ -33,6 +39,39 @@ public struct ContentModel: Sendable {
     public private(set) var names: [String: Int] = [:]
     private var inodes: [Int: FileState] = [:]
     private var nextInode = 1
+
+    /// Renames not made durable yet: each current name with the name its file had when its binding was
+    /// last durable. A chain of renames keeps the first name.
+    private var renamedFrom: [String: String] = [:]
+    /// What a rename not made durable yet replaced at its new name: the name may still show it.
+    private var replaced: [String: Expected] = [:]
+    /// Links not made durable yet.
+    private var newLinks: Set<String> = []
+    /// After a power cut, until `verify` looked: the names whose binding the cut may not have kept.
+    public private(set) var namesInFlux: [String: NameInFlux] = [:]
+    /// After a power cut: the files that must be under one of several names (a rename's old and new name).
+    public private(set) var renamesInFlux: [RenameInFlux] = []
+
+    /// A name a power cut may have left bound otherwise.
+    public struct NameInFlux: Equatable, Sendable {
+        /// The name may be gone (a new name of a rename or a link that did not reach the disk).
+        public var mayBeMissing: Bool
+        /// What else the name may show: the file it named before a rename moved another file onto it.
+        public var alternatives: [Expected] = []
+    }
+
+    /// A file renamed before a power cut that nothing made durable: it must be found under `names` (its new
+    /// name first, then its old one), showing `expected`, under at least one of them.
+    public struct RenameInFlux: Equatable, Sendable {
+        public var names: [String]
+        public var expected: Expected
+
+        /// Whether `verify` lost the file: every name was gone or showed another file. (`shown`: what each
+        /// name was found to hold; a name found with wrong content has a failure of its own already.)
+        public func isLost(shown: [String: Expected], gone: Set<String>) -> Bool {
+            names.allSatisfy { gone.contains($0) || (shown[$0] != nil && shown[$0] != expected) }
+        }
+    }
 
     public init() {}
 
@@ -80,36 +119,74 @@ public struct ContentModel: Sendable {
     /// Renames a file, or a directory and every file beneath it. A file already at `to` loses that name.
     public mutating func rename(_ from: String, to: String) {
         if let inode = names[from] {
+            let previous = renamedFrom[to] == nil && !newLinks.contains(to) ? expected(for: to) : nil
             remove(to)
+            if let previous { replaced[to] = previous }
             names[from] = nil
             names[to] = inode
+            moveBinding(from, to: to)
         }
         for name in names.keys where name.hasPrefix(from + "/") {
-            names[to + name.dropFirst(from.count)] = names.removeValue(forKey: name)
+            let moved = to + name.dropFirst(from.count)
+            names[moved] = names.removeValue(forKey: name)
+            moveBinding(name, to: moved)
         }
+    }
+
+    /// `to` now names what `from` named; until made durable, the file may still be under its first name.
+    private mutating func moveBinding(_ from: String, to: String) {
+        let first = renamedFrom.removeValue(forKey: from) ?? from
+        if first != to { renamedFrom[to] = first }
+        if newLinks.remove(from) != nil { newLinks.insert(to) }
     }
 
     /// A hard link: `to` names the same file as `from`.
     public mutating func link(_ from: String, to: String) {
         guard let inode = names[from] else { return }
+        remove(to)
         names[to] = inode
+        newLinks.insert(to)
     }
 
     /// Removes a name; the file goes with its last name.
     public mutating func remove(_ file: String) {
         guard let inode = names.removeValue(forKey: file) else { return }
         if !names.values.contains(inode) { inodes[inode] = nil }
+        renamedFrom[file] = nil
+        replaced[file] = nil
+        newLinks.remove(file)
     }
 
     // MARK: durability
 
+    /// fsync of `file`: its content, and the names it touches. An fsync of a file persists its names
+    /// (ext4, xfs and btrfs promise it; POSIX does not); an fsync of a directory persists the entries it
+    /// holds or lost; and once the old name of a rename is durably another file's, the rename is durable too.
     public mutating func makeDurable(_ file: String) {
-        guard let inode = names[file], inodes[inode]!.afterPowerCut == nil else { return }
+        let inode = names[file]
+        func touched(_ name: String) -> Bool {
+            name == file || ContentModel.parent(of: name) == file || (inode != nil && names[name] == inode)
+        }
+        // fsync of a renamed directory persists its own rename, which carried everything beneath it.
+        func renamedWith(_ name: String, _ first: String) -> Bool {
+            name.hasPrefix(file + "/") && first.hasSuffix(String(name.dropFirst(file.count)))
+        }
+        renamedFrom = renamedFrom.filter { name, first in !touched(name) && !touched(first) && !renamedWith(name, first) }
+        replaced = replaced.filter { name, _ in renamedFrom[name] != nil }
+        newLinks = newLinks.filter { !touched($0) }
+        guard let inode, inodes[inode]!.afterPowerCut == nil else { return }
         inodes[inode]!.durable = inodes[inode]!.content
     }
 
     public mutating func makeAllDurable() {
         for (inode, state) in inodes where state.afterPowerCut == nil { inodes[inode]!.durable = state.content }
+        renamedFrom = [:]
+        replaced = [:]
+        newLinks = []
+    }
+
+    static func parent(of name: String) -> String {
+        name.lastIndex(of: "/").map { String(name[..<$0]) } ?? ""
     }
 
     /// The power cut: what was durable stays; what was not may or may not have reached the disk.
@@ -117,16 +194,49 @@ public struct ContentModel: Sendable {
         for (inode, state) in inodes where state.content != state.durable {
             inodes[inode]!.afterPowerCut = PowerCutOutcome(old: state.durable)
         }
+        for name in newLinks.sorted() where names[name] != nil {
+            namesInFlux[name] = NameInFlux(mayBeMissing: true)
+        }
+        for (name, first) in renamedFrom.sorted(by: { $0.key < $1.key }) {
+            guard let inode = names[name], let expected = expected(for: name) else { continue }
+            // A file never made durable may be gone under both names; any other must be under one.
+            if case .either(nil, _) = expected {} else {
+                renamesInFlux.append(RenameInFlux(names: [name, first], expected: expected))
+            }
+            namesInFlux[name, default: NameInFlux(mayBeMissing: true)].mayBeMissing = true
+            if let previous = replaced[name] { namesInFlux[name]!.alternatives.append(previous) }
+            if names[first] == nil {
+                // The old name comes back as another name of the file, which verify may find gone.
+                names[first] = inode
+                namesInFlux[first] = NameInFlux(mayBeMissing: true)
+            } else {
+                // The old name is another file's now: it may show that file or this one.
+                namesInFlux[first, default: NameInFlux(mayBeMissing: false)].alternatives.append(expected)
+            }
+        }
+        renamedFrom = [:]
+        replaced = [:]
+        newLinks = []
     }
 
     /// After `verify` read a file following a power cut: the file now holds `found` (nil: this name is gone).
     public mutating func resolve(_ file: String, to found: ExtentMap?) {
+        let flux = namesInFlux.removeValue(forKey: file)
+        renamesInFlux = renamesInFlux.compactMap { rename in
+            var rename = rename
+            rename.names.removeAll { $0 == file }
+            return rename.names.isEmpty ? nil : rename
+        }
         guard let found else { remove(file); return }
+        if let flux, !flux.alternatives.isEmpty {
+            // It may show another file than the one the model had under it: it is a file of its own now.
+            remove(file)
+        }
         inodes[inode(of: file)] = FileState(content: found, durable: found, afterPowerCut: nil)
     }
 
     /// Files still waiting for `verify` after a power cut.
     public var unresolvedAfterPowerCut: [String] {
-        names.filter { inodes[$0.value]!.afterPowerCut != nil }.keys.sorted()
+        Set(names.filter { inodes[$0.value]!.afterPowerCut != nil }.keys).union(namesInFlux.keys).sorted()
     }
 }
