@@ -31,7 +31,13 @@ struct CleanupCommand: ParsableCommand {
     var workDirectory: String = "/var/tmp/regress"
 
     func run() throws {
-        let report = Cleanup(workDirectory: workDirectory).reclaimAbandoned()
+        // The tests' directories, and those of VMs (`run --kernel`) beside them.
+        var report = Cleanup(workDirectory: workDirectory).reclaimAbandoned()
+        let vms = Cleanup(workDirectory: GuestRun.workDirectory(besides: workDirectory)).reclaimAbandoned()
+        report.directories += vms.directories
+        report.mounts += vms.mounts
+        report.loopDevices += vms.loopDevices
+        report.problems += vms.problems
         print(report.total == 0 && report.problems.isEmpty ? "nothing left behind" : report.summary)
         if !report.problems.isEmpty { throw ExitCode(1) }
     }

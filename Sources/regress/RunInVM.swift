@@ -57,7 +57,7 @@ extension Run {
         options.accelerator = VirtualMachine.Accelerator(rawValue: virtualMachine.accelerator)!
         options.timeout = Double(virtualMachine.timeout)
         options.showConsole = !quiet
-        options.workDirectory = workDirectory
+        options.workDirectory = GuestRun.workDirectory(besides: workDirectory)
         let guestRun: GuestRun
         do { guestRun = try GuestRun(kernel: kernel, options: options) } catch { fail("\(error)") }
 
@@ -71,7 +71,7 @@ extension Run {
         request.output = output
         request.reports = extraReports
         request.timeoutScale = virtualMachine.effectiveTimeoutScale
-        let reclaimed = Cleanup(workDirectory: workDirectory).reclaimAbandoned()
+        let reclaimed = Cleanup(workDirectory: options.workDirectory).reclaimAbandoned()
         if reclaimed.total > 0 && !quiet { printError("removed what a killed run left: \(reclaimed.summary)") }
         installSignalHandlers()
         if !quiet { printError("booting \(kernel.path)\(kernel.release.map { " (\($0))" } ?? "") in QEMU (\(options.accelerator.rawValue))") }

@@ -42,7 +42,7 @@ final class VirtualMachineIntegrationTests: IntegrationTestCase {
 
     /// The VMs' work directories, to check that none is left behind (or made at all).
     static func vmWorkDirectories() -> Set<String> {
-        Set(((try? FileManager.default.contentsOfDirectory(atPath: "/var/tmp/regress")) ?? []).filter { $0.hasPrefix("vm.guest.") })
+        Set(((try? FileManager.default.contentsOfDirectory(atPath: "/var/tmp/regress-vm")) ?? []).filter { $0.hasPrefix("vm.guest.") })
     }
 
     /// One boot, the way CI and a bisect use it: the seed's test and another power-cut test, both cutting
@@ -133,8 +133,8 @@ final class VirtualMachineIntegrationTests: IntegrationTestCase {
         var vmDirectory: String?, qemu: OwnerRecord?
         for _ in 0..<600 where qemu == nil {
             usleep(50_000)
-            vmDirectory = ((try? FileManager.default.contentsOfDirectory(atPath: workDirectory)) ?? []).first { $0.hasPrefix("vm.guest.") }
-            qemu = vmDirectory.flatMap { OwnerRecord.read(from: workDirectory + "/" + $0, as: OwnerRecord.childFileName) }
+            vmDirectory = ((try? FileManager.default.contentsOfDirectory(atPath: workDirectory + "-vm")) ?? []).first { $0.hasPrefix("vm.guest.") }
+            qemu = vmDirectory.flatMap { OwnerRecord.read(from: workDirectory + "-vm/" + $0, as: OwnerRecord.childFileName) }
         }
         kill(regress.pid, SIGKILL)
         while regress.poll() == .running { usleep(10_000) }
@@ -145,6 +145,6 @@ final class VirtualMachineIntegrationTests: IntegrationTestCase {
         XCTAssertEqual(cleanup.status, 0, cleanup.standardError)
         XCTAssertTrue(cleanup.standardOutput.hasPrefix("1 directories"), cleanup.standardOutput)
         XCTAssertTrue(!vm.isAlive || OwnerRecord.state(of: vm.pid) == "Z", "cleanup must end the recorded QEMU")
-        XCTAssertFalse(FileManager.default.fileExists(atPath: workDirectory + "/" + vmDirectory!), "and remove the VM's directory")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: workDirectory + "-vm/" + vmDirectory!), "and remove the VM's directory")
     }
 }

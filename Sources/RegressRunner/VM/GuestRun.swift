@@ -17,8 +17,8 @@ public struct GuestRun {
         public var timeout: Double = 3600
         /// Whether the guest's console (kernel messages, regress's progress) is copied to standard error.
         public var showConsole = true
-        /// The run's work directory (`regress run --workdir`), where the VM's own directory is made.
-        public var workDirectory = "/var/tmp/regress"
+        /// Where the VM's own directory is made: `GuestRun.workDirectory(besides:)` of the run's.
+        public var workDirectory = GuestRun.workDirectory(besides: "/var/tmp/regress")
         public init() {}
     }
 
@@ -44,6 +44,13 @@ public struct GuestRun {
         public let outcome: GuestOutcome
         public let standardOutput: Data
         public let consoleLog: String?
+    }
+
+    /// The VMs' directories sit beside the tests' work directory, not in it: the guest's regress, which
+    /// sees the host's paths, cleans its own work directory at start, and would take the host's VM
+    /// directory (whose owner is no process of the guest's) for a dead run's and remove the shares in use.
+    public static func workDirectory(besides testWorkDirectory: String) -> String {
+        testWorkDirectory.hasSuffix("/") ? String(testWorkDirectory.dropLast()) + "-vm" : testWorkDirectory + "-vm"
     }
 
     let kernel: KernelImage
