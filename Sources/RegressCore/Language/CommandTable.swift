@@ -240,7 +240,7 @@ public enum CommandTable {
                         guard word.text == "on" || word.text == "off" else { throw args.error(at: word, "expected 'on' or 'off'") }
                         return .reorderFlushes(word.text == "on")
                     }),
-        CommandSpec("drop-writes", "drop-writes OFF LEN [OFF LEN]...", .filesystem, .fault, needs: .emulatedDisk,
+        CommandSpec("drop-writes", "drop-writes OFF LEN [OFF LEN…]", .filesystem, .fault, needs: .emulatedDisk,
                     help: "writes to the device ranges are acknowledged but never become durable",
                     parse: { args in
                         // Several ranges in one step: a crash state's reproducer loses several writes at once.
