@@ -103,9 +103,10 @@ final class CrashStateReproducerMetaTests: IntegrationTestCase {
         }
     }
 
-    /// The reordered flush on the emulated disk itself, without a search: a power cut after it keeps the
-    /// fsync's promise broken (its writes were held back), as a lying cache does; with the fault off the
-    /// same steps pass.
+    /// The reordered flush on the emulated disk itself, without a search: the writes after the fsync's first
+    /// flush reach the media, those before it do not. On btrfs that is its superblock without the log tree it
+    /// points to, which no mount can read (a lying cache, which loses both, leaves a mountable filesystem
+    /// without the file); ext4 and xfs lose the file's data. With the fault off the same steps pass.
     func testAPowerCutAfterAReorderedFlushLosesWhatItAcknowledged() throws {
         let text = """
         summary: an fsync whose flush the disk reorders, then a power cut
@@ -119,8 +120,13 @@ final class CrashStateReproducerMetaTests: IntegrationTestCase {
         """
         let faulty = try define("reordered-cut", text)
         for result in run(faulty, on: Self.filesystems) {
-            XCTAssertEqual(result.verdict, .fail, Self.explain(result))
-            XCTAssertTrue(result.reasons.contains { $0.hasPrefix("verify f:") }, Self.explain(result))
+            if result.filesystem == .btrfs {
+                XCTAssertEqual(result.verdict, .error, Self.explain(result))
+                XCTAssertTrue(result.reasons.contains { $0.hasPrefix("power-cut: recovery failed: mount") }, Self.explain(result))
+            } else {
+                XCTAssertEqual(result.verdict, .fail, Self.explain(result))
+                XCTAssertTrue(result.reasons.contains { $0.hasPrefix("verify f:") }, Self.explain(result))
+            }
         }
         let honest = try define("ordered-cut", text.replacingOccurrences(of: "reorder-flushes on", with: "reorder-flushes off"))
         for result in run(honest, on: Self.filesystems) {
