@@ -147,6 +147,30 @@ final class CrashStateReproducerTests: XCTestCase {
         XCTAssertTrue(test.needsEmulatedDisk)
     }
 
+    func testAShrinkMayNotTurnAPowerCutIntoADiskThatLosesAcknowledgedWrites() throws {
+        let text = """
+            summary: an honest disk
+            steps:
+            f: pwrite 0 64k
+            f: fsync
+            g: pwrite 0 4k
+            g: fsync
+            """
+        let drop = CrashStateReproducer.Piece.drop(r(1 << 20))
+        let late = try reproducer(text, cut: CrashStateCut(lastStep: 3, dropBefore: 3, dropRanges: [r(1 << 20)], inexact: []))
+        XCTAssertFalse(late.testHasFaults)
+        XCTAssertTrue(late.isFaithful(late.pieces), "f made durable by an earlier step; the drop covers only the last step")
+        XCTAssertFalse(late.isFaithful([.step(0), .step(1), drop]), "f's own fsync last: its promise is void in a crash during it")
+        XCTAssertTrue(late.isFaithful([.step(0), .step(1)]), "without a drop it is a plain test")
+        let early = try reproducer(text, cut: CrashStateCut(lastStep: 3, dropBefore: 0, dropRanges: [r(1 << 20)], inexact: []))
+        XCTAssertFalse(early.isFaithful(early.pieces), "f's fsync, after the first lost write and before the last step, would lose what it acknowledged")
+        // A test whose disk breaks its promises itself: any shrink is as faithful as the state was.
+        let faulty = try reproducer(cut: CrashStateCut(lastStep: 5, dropBefore: 0, dropRanges: [r(1 << 20)], inexact: []))
+        XCTAssertTrue(faulty.testHasFaults)
+        XCTAssertTrue(faulty.isFaithful([.step(0), .step(2), drop]))
+        XCTAssertTrue(faulty.text([.step(0), .step(2), drop]).contains("# The test's own disk breaks its promises"))
+    }
+
     func testASignatureTellsWhetherARunFailedTheSameWay() {
         typealias Signature = CrashStateReproducer.Signature
         XCTAssertEqual(Signature(problem: "verify a/f: bytes 0..4095 (0+4k): expected 0xaa, found 0x00"), .verify(file: "a/f"))

@@ -141,6 +141,41 @@ public struct CrashStateReproducer: Sendable {
         return lines
     }
 
+    /// Whether the original test breaks the disk's promises itself (a fault step): its crash states are a
+    /// faulty disk's, and so may its reproducer's be.
+    public var testHasFaults: Bool { test.steps.contains { $0.spec.category == .fault } }
+
+    /// Whether a choice of pieces still reproduces a crash a power cut alone could cause. The drop stands for
+    /// a power cut during the last step, so (1) what `verify` checks must have been made durable by an
+    /// earlier step, not by the last one (its promise is void when the power fails during it), and (2) no
+    /// step after the one that made the first lost write, before the last step, may make anything durable
+    /// (that would make the disk lose writes a finished step's flush covered). A shrink that breaks either
+    /// rule turns a filesystem's bug into a disk that loses acknowledged writes, which fails on any
+    /// filesystem. A choice without drops is a plain test, and a test with faults of its own is a faulty
+    /// disk's already: both are always faithful.
+    public func isFaithful(_ chosen: [Piece]) -> Bool {
+        guard !testHasFaults, chosen.contains(where: { if case .drop = $0 { return true } else { return false } }) else { return true }
+        let indices = chosen.compactMap { if case .step(let index) = $0 { return index } else { return nil } }.sorted()
+        guard !indices.isEmpty else { return true }
+        let before = indices.dropLast()
+        for file in verifiedFiles where !before.contains(where: { CrashStateReproducer.makesDurable(test.steps[$0], file) }) {
+            return false
+        }
+        return !before.contains { $0 > cut.dropBefore && CrashStateReproducer.makesDurable(test.steps[$0], nil) }
+    }
+
+    /// Whether a step promises `file` durable (nil: any file) when it returns.
+    static func makesDurable(_ step: Step, _ file: String?) -> Bool {
+        let sameFile = file == nil || step.file == file
+        switch step.command {
+        case .sync, .syncfs, .remount, .dropCaches: return true
+        case .fsync, .fdatasync: return sameFile
+        case .pwrite(_, let options):
+            return sameFile && (options.fsyncAfter || options.fdatasyncAfter || options.dataSync || step.openFlags.writesAreDurable)
+        default: return false
+        }
+    }
+
     /// The test file of a choice of pieces.
     public func text(_ chosen: [Piece]) -> String {
         let fs = filesystem.rawValue
@@ -152,6 +187,9 @@ public struct CrashStateReproducer: Sendable {
             "# if the filesystem writes the same blocks as in that run.",
         ]
         header += cut.inexact.map { "# Not exact: \($0)." }
+        if testHasFaults && chosen.contains(where: { if case .drop = $0 { return true } else { return false } }) {
+            header.append("# The test's own disk breaks its promises: the drop may lose writes a finished step's flush acknowledged.")
+        }
         header += [
             "summary: crash state epoch \(failure.epoch) + \(failure.writesApplied.count) of \(failure.writesInEpoch) writes of \(test.name) on \(fs) loses what was owed",
             "groups: power-cut",

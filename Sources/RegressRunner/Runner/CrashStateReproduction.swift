@@ -5,7 +5,9 @@ import RegressCore
 /// `verify`. Each candidate is run as a case of its own (a fresh device and filesystem, in this process,
 /// after the case's own device is gone), and kept only if it fails the way the state did; then it is shrunk
 /// with `DeltaDebugging`, steps first (the dropped ranges kept), then the ranges, and the smallest one run
-/// once more to tell a deterministic reproducer from a lucky one. A candidate that does not fail is said so
+/// once more to tell a deterministic reproducer from a lucky one. A shrunk candidate must stay faithful to a
+/// power cut (`CrashStateReproducer.isFaithful`): no shrink may turn a filesystem's bug into a disk that
+/// loses acknowledged writes. A candidate that does not fail is said so
 /// (the filesystem may allocate differently from run to run): no file that passes is handed out.
 struct CrashStateReproduction {
     let testCase: TestCase
@@ -46,6 +48,10 @@ struct CrashStateReproduction {
         func fails(_ pieces: [CrashStateReproducer.Piece]) -> Bool {
             let text = reproducer.text(pieces)
             if let answer = known[text] { return answer }
+            guard pieces == all || reproducer.isFaithful(pieces) else {
+                known[text] = false
+                return false
+            }
             // A candidate that does not parse (a `verify` of a file no chosen step makes) fails nothing, at no cost.
             guard let test = try? TestParser(path: fileName, name: testCase.test.name + "-" + fileName).parse(text) else {
                 known[text] = false
@@ -64,23 +70,36 @@ struct CrashStateReproduction {
             return outcome(all, reproduced: false, runs: runs, minimal: false,
                            notes: [outOfTime ? "no time left to run it" : "the run did not fail with '\(failure.problem)': the filesystem may not write the same blocks from run to run, or writes after the epoch in the same step changed what the disk kept"])
         }
-        let steps = all.filter { if case .step = $0 { return true } else { return false } }
-        let drops = all.filter { if case .drop = $0 { return true } else { return false } }
-        let fewerSteps = DeltaDebugging.minimize(steps) { fails($0 + drops) }
-        let fewerDrops = DeltaDebugging.minimize(drops) { fails(fewerSteps.items + $0) }
-        let smallest = fewerSteps.items + fewerDrops.items
+        // Steps (the ranges kept), then ranges, again until neither shrinks: a range dropped may let a step
+        // go (a drop no longer needed), and the other way round.
+        var steps = all.filter { if case .step = $0 { return true } else { return false } }
+        var drops = all.filter { if case .drop = $0 { return true } else { return false } }
+        var complete = true
+        while true {
+            let fewerSteps = DeltaDebugging.minimize(steps) { fails($0 + drops) }
+            let fewerDrops = DeltaDebugging.minimize(drops) { fails(fewerSteps.items + $0) }
+            complete = fewerSteps.complete && fewerDrops.complete
+            let shrunk = fewerSteps.items.count < steps.count || fewerDrops.items.count < drops.count
+            (steps, drops) = (fewerSteps.items, fewerDrops.items)
+            if !shrunk || outOfTime { break }
+        }
+        let smallest = steps + drops
         // Once more from scratch: a reproducer that failed only once is no reproducer.
         known[reproducer.text(smallest)] = nil
         allowedRuns = runs + 1
         let shrinkStopped = outOfTime
         let again = fails(smallest)
-        let minimal = fewerSteps.complete && fewerDrops.complete && !shrinkStopped
+        let minimal = complete && !shrinkStopped
         if !again && !outOfTime {
             return outcome(smallest, reproduced: false, runs: runs, minimal: minimal,
                            notes: ["the shrunk test failed once and then passed: the filesystem does not write the same blocks from run to run"])
         }
-        return outcome(smallest, reproduced: true, runs: runs, minimal: minimal,
-                       notes: shrinkStopped ? ["the shrink ran out of its runs or time: the test may not be the smallest"] : [])
+        var notes: [String] = []
+        if shrinkStopped { notes.append("the shrink ran out of its runs or time: the test may not be the smallest") }
+        if reproducer.testHasFaults && !drops.isEmpty {
+            notes.append("the test's own disk breaks its promises, so the reproducer's drop may lose writes a finished step's flush acknowledged")
+        }
+        return outcome(smallest, reproduced: true, runs: runs, minimal: minimal, notes: notes)
     }
 
     /// One candidate as a case of its own: no crash-state search, no image kept.
