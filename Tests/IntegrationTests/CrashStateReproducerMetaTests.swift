@@ -2,6 +2,9 @@ import Foundation
 import XCTest
 @testable import RegressCore
 @testable import RegressRunner
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Meta-tests of `--crash-states` end to end (issue 11.3 and 11.5), through the command line as a user runs
 /// it: a disk that breaks its promises in each way real drives do — a lying cache on one flush, a flush
@@ -80,6 +83,45 @@ final class CrashStateReproducerMetaTests: IntegrationTestCase {
     func testAWriteDroppedInAnEpochIsFoundAndReproduced() throws {
         try assertFoundAndReproduced("dropped-fsync", Self.workload("the disk drops the writes of one fsync",
                                                                    fault: "drop-writes 0 0", "clear-faults"))
+    }
+
+    /// A failure no run of the steps can bring back (here a file changed behind the model's back during
+    /// the search's run only, as a flaky allocation would differ) gets no reproducer file: the case says so.
+    func testAStateThatARunDoesNotReproduceIsSaidSoAndGetsNoFile() throws {
+        let test = try define("tampered", """
+        summary: a file changed behind the model's back after its fsync
+        filesystems: ext4
+        steps:
+        f: pwrite -S 0xaa 0 64k
+        f: fsync
+        g: pwrite -S 0xbb 0 4k
+        g: fsync
+        """)
+        let afterStep: (Int, String) -> Void = { index, mountPoint in
+            guard index == 1 else { return }
+            let fd = open(mountPoint + "/f", O_WRONLY)
+            guard fd >= 0 else { return }
+            let bytes = [UInt8](repeating: 0x55, count: 4096)
+            _ = bytes.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
+            fsync(fd)
+            close(fd)
+        }
+        let result = try XCTUnwrap(run(test, on: [.ext4], options: options { $0.crashStates = 0; $0.crashStateShrinkRuns = 3 },
+                                       afterStep: afterStep).first)
+        XCTAssertEqual(result.verdict, .fail, Self.explain(result))
+        let failure = try XCTUnwrap(result.evidence.lazy.compactMap { if case .crashState(let failure) = $0 { return failure } else { return nil } }.first,
+                                    Self.explain(result))
+        XCTAssertTrue(failure.problem.hasPrefix("verify f: bytes 0..4095"), "\(failure)")
+        let reproducer = try XCTUnwrap(failure.reproducer, Self.explain(result))
+        XCTAssertFalse(reproducer.reproduced, reproducer.text)
+        XCTAssertEqual(reproducer.runs, 1, "one run of the whole candidate, no shrink of a candidate that passes")
+        XCTAssertTrue(result.reasons.contains { $0.contains("; no reproducer: a test of ") && $0.contains("did not fail when run") }, "\(result.reasons)")
+        XCTAssertTrue(result.log.contains { $0.hasPrefix("crash state reproducer crash-state-1.test: did not reproduce, \(reproducer.steps) steps, 1 runs in ") },
+                      Self.explain(result))
+        let store = try ResultsStore(root: directory + "/results")
+        let saved = store.save(result)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: try XCTUnwrap(saved.resultsDirectory) + "/crash-state-1.test"),
+                       "no file that passes is handed out")
     }
 
     /// No false positive and no reproducer: the same kind of workload on an honest disk says ok.

@@ -27,7 +27,7 @@ struct CrashStateReproduction {
             let outcome = reproduce(failure, cut: cut, fileName: "crash-state-\(made).test")
             failure.reproducer = outcome
             result.evidence[index] = .crashState(failure)
-            result.log.append("crash state reproducer \(outcome.fileName): \(outcome.reproduced ? "fails when run" : "did not reproduce"), \(outcome.steps) steps, \(outcome.runs) runs\(outcome.minimal ? "" : " (shrink stopped by its budget)") in \(formatSeconds(monotonicSeconds() - started))s")
+            result.log.append("crash state reproducer \(outcome.fileName): \(outcome.reproduced ? "fails when run" : "did not reproduce"), \(outcome.steps) steps, \(outcome.runs) runs\(outcome.reproduced && !outcome.minimal ? " (shrink stopped by its budget)" : "") in \(formatSeconds(monotonicSeconds() - started))s")
             result.log += outcome.notes.map { "  " + $0 }
             if outcome.reproduced { result.log += outcome.text.split(separator: "\n", omittingEmptySubsequences: false).map { "  | " + $0 } }
         }
@@ -43,7 +43,7 @@ struct CrashStateReproduction {
         guard let signature = CrashStateReproducer.Signature(problem: failure.problem) else {
             return outcome(all, reproduced: false, runs: 0, minimal: false, notes: ["a run cannot tell this problem apart: \(failure.problem)"])
         }
-        var runs = 0, outOfTime = false, allowedRuns = options.crashStateShrinkRuns
+        var runs = 0, outOfTime = false, allowedRuns = options.crashStateShrinkRuns, longestRun = 0.0
         var known: [String: Bool] = [:]
         func fails(_ pieces: [CrashStateReproducer.Piece]) -> Bool {
             let text = reproducer.text(pieces)
@@ -57,12 +57,15 @@ struct CrashStateReproduction {
                 known[text] = false
                 return false
             }
-            guard runs < allowedRuns, deadline.map({ monotonicSeconds() < $0 }) ?? true else {
+            // A run that would end past the deadline is not started: the case's timeout would lose everything.
+            guard runs < allowedRuns, deadline.map({ monotonicSeconds() + longestRun < $0 }) ?? true else {
                 outOfTime = true
                 return false
             }
             runs += 1
+            let started = monotonicSeconds()
             let answer = signature.shows(in: run(test).evidence)
+            longestRun = max(longestRun, monotonicSeconds() - started)
             known[text] = answer
             return answer
         }
