@@ -43,7 +43,7 @@ struct CrashStateReproduction {
         guard let signature = CrashStateReproducer.Signature(problem: failure.problem) else {
             return outcome(all, reproduced: false, runs: 0, minimal: false, notes: ["a run cannot tell this problem apart: \(failure.problem)"])
         }
-        var runs = 0, outOfTime = false, allowedRuns = options.crashStateShrinkRuns, longestRun = 0.0
+        var runs = 0, outOfTime = false, unparsable: String?, allowedRuns = options.crashStateShrinkRuns, longestRun = 0.0
         var known: [String: Bool] = [:]
         func fails(_ pieces: [CrashStateReproducer.Piece]) -> Bool {
             let text = reproducer.text(pieces)
@@ -53,7 +53,11 @@ struct CrashStateReproduction {
                 return false
             }
             // A candidate that does not parse (a `verify` of a file no chosen step makes) fails nothing, at no cost.
-            guard let test = try? TestParser(path: fileName, name: testCase.test.name + "-" + fileName).parse(text) else {
+            let test: TestDefinition
+            do {
+                test = try TestParser(path: fileName, name: testCase.test.name + "-" + fileName).parse(text)
+            } catch {
+                if pieces == all { unparsable = "\(error)" }
                 known[text] = false
                 return false
             }
@@ -71,7 +75,7 @@ struct CrashStateReproduction {
         }
         guard fails(all) else {
             return outcome(all, reproduced: false, runs: runs, minimal: false,
-                           notes: [outOfTime ? "no time left to run it" : "the run did not fail with '\(failure.problem)': the filesystem may not write the same blocks from run to run, or writes after the epoch in the same step changed what the disk kept"])
+                           notes: [unparsable.map { "it does not parse: \($0)" } ?? (outOfTime ? "no time left to run it" : "the run did not fail with '\(failure.problem)': the filesystem may not write the same blocks from run to run, or writes after the epoch in the same step changed what the disk kept")])
         }
         // Steps (the ranges kept), then ranges, again until neither shrinks: a range dropped may let a step
         // go (a drop no longer needed), and the other way round.
@@ -90,15 +94,17 @@ struct CrashStateReproduction {
         // Once more from scratch: a reproducer that failed only once is no reproducer.
         known[reproducer.text(smallest)] = nil
         allowedRuns = runs + 1
-        let shrinkStopped = outOfTime
+        let shrinkStopped = outOfTime, runsBefore = runs
         let again = fails(smallest)
+        let ranAgain = runs > runsBefore
         let minimal = complete && !shrinkStopped
-        if !again && !outOfTime {
+        if !again && ranAgain {
             return outcome(smallest, reproduced: false, runs: runs, minimal: minimal,
                            notes: ["the shrunk test failed once and then passed: the filesystem does not write the same blocks from run to run"])
         }
         var notes: [String] = []
         if shrinkStopped { notes.append("the shrink ran out of its runs or time: the test may not be the smallest") }
+        if !ranAgain { notes.append("not run a second time: no time was left") }
         if reproducer.testHasFaults && !drops.isEmpty {
             notes.append("the test's own disk breaks its promises, so the reproducer's drop may lose writes a finished step's flush acknowledged")
         }
