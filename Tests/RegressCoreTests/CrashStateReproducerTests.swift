@@ -127,6 +127,8 @@ final class CrashStateReproducerTests: XCTestCase {
             size: 300m
             mkfs.ext4: -b 4096
             mount.ext4: data=journal
+            requires: collapse
+            timeout: 90
             steps:
             f: pwrite -S 0xaa 0 64k
             lying-cache on
@@ -143,6 +145,8 @@ final class CrashStateReproducerTests: XCTestCase {
         XCTAssertEqual(test.imageSize, 300 << 20)
         XCTAssertEqual(test.mkfsOptions[.ext4], ["-b", "4096"])
         XCTAssertEqual(test.mountOptions[.ext4], "data=journal")
+        XCTAssertEqual(test.requires, [.collapse])
+        XCTAssertEqual(test.timeoutSeconds, 90)
         XCTAssertEqual(test.steps.map(\.text), ["f: pwrite -S 0xaa 0 64k", "drop-writes 4096 4096", "f: fsync", "power-cut", "verify f"])
         XCTAssertTrue(test.needsEmulatedDisk)
     }

@@ -199,6 +199,7 @@ public struct CrashStateReproducer: Sendable {
         if let mkfs = test.mkfsOptions[filesystem], !mkfs.isEmpty { header.append("mkfs.\(fs): " + mkfs.joined(separator: " ")) }
         if let mount = test.mountOptions[filesystem], !mount.isEmpty { header.append("mount.\(fs): " + mount) }
         if !test.requires.isEmpty { header.append("requires: " + test.requires.map(\.rawValue).sorted().joined(separator: " ")) }
+        if let timeout = test.timeoutSeconds { header.append("timeout: \(timeout)") }
         return (header + ["", "steps:"] + steps(chosen)).joined(separator: "\n") + "\n"
     }
 }
