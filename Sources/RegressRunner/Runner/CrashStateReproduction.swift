@@ -78,12 +78,22 @@ struct CrashStateReproduction {
                            notes: [unparsable.map { "it does not parse: \($0)" } ?? (outOfTime ? "no time left to run it" : "the run did not fail with '\(failure.problem)': the filesystem may not write the same blocks from run to run, or writes after the epoch in the same step changed what the disk kept")])
         }
         // Steps (the ranges kept), then ranges, again until neither shrinks: a range dropped may let a step
-        // go (a drop no longer needed), and the other way round.
+        // go (a drop no longer needed), and the other way round. A choice of steps that fails without any
+        // drop is preferred from then on: a plain power cut after the steps is the simplest reproducer, and
+        // a fault of the test's own (a lie, a reordered flush) says more than the ranges it lost.
         var steps = all.filter { if case .step = $0 { return true } else { return false } }
         var drops = all.filter { if case .drop = $0 { return true } else { return false } }
-        var complete = true
+        var complete = true, plain = drops.isEmpty
         while true {
-            let fewerSteps = DeltaDebugging.minimize(steps) { fails($0 + drops) }
+            let fewerSteps = DeltaDebugging.minimize(steps) { candidate in
+                if plain { return fails(candidate) }
+                if fails(candidate) {
+                    plain = true
+                    return true
+                }
+                return fails(candidate + drops)
+            }
+            if plain { drops = [] }
             let fewerDrops = DeltaDebugging.minimize(drops) { fails(fewerSteps.items + $0) }
             complete = fewerSteps.complete && fewerDrops.complete
             let shrunk = fewerSteps.items.count < steps.count || fewerDrops.items.count < drops.count
