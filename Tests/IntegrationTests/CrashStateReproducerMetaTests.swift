@@ -36,7 +36,9 @@ final class CrashStateReproducerMetaTests: IntegrationTestCase {
     }
 
     /// Runs the search on every filesystem, then each reproducer it wrote, and checks both.
-    private func assertFoundAndReproduced(_ name: String, _ text: String, file: StaticString = #filePath, line: UInt = #line) throws {
+    /// `fault`: the test's own fault step, which the shrunk reproducer keeps unless it loses the writes
+    /// with a drop of their disk ranges instead.
+    private func assertFoundAndReproduced(_ name: String, _ text: String, fault: String, file: StaticString = #filePath, line: UInt = #line) throws {
         _ = try define(name, text)
         let search = try regress(common + ["--crash-states=8", "--crash-states-limit", "400", name])
         XCTAssertEqual(search.status, 1, "the search must fail the case: " + search.standardError, file: file, line: line)
@@ -53,6 +55,8 @@ final class CrashStateReproducerMetaTests: IntegrationTestCase {
             let reproducer = try XCTUnwrap(failure.reproducer, "\(name).\(fs): no reproducer: " + Self.explain(result), file: file, line: line)
             XCTAssertTrue(reproducer.reproduced, "\(name).\(fs): \(reproducer.description)\n" + Self.explain(result), file: file, line: line)
             XCTAssertLessThanOrEqual(reproducer.steps, 5, "\(name).\(fs): shrunk to\n\(reproducer.text)", file: file, line: line)
+            XCTAssertTrue(reproducer.text.contains("\n\(fault)\n") || reproducer.text.contains("\ndrop-writes "),
+                          "\(name).\(fs): the fault or a drop must remain:\n\(reproducer.text)", file: file, line: line)
             XCTAssertTrue(result.reasons.contains { $0.contains("reproducer crash-state-1.test (\(reproducer.steps) steps, fails when run)") },
                           "the reasons say where the reproducer is: \(result.reasons)", file: file, line: line)
             XCTAssertTrue(result.log.contains { $0.hasPrefix("crash state reproducer crash-state-1.test: fails when run") }, Self.explain(result),
@@ -72,17 +76,20 @@ final class CrashStateReproducerMetaTests: IntegrationTestCase {
     }
 
     func testALyingCacheOnOneFlushIsFoundAndReproduced() throws {
-        try assertFoundAndReproduced("lying-fsync", Self.workload("one fsync on a lying cache", fault: "lying-cache on", "lying-cache off"))
+        try assertFoundAndReproduced("lying-fsync", Self.workload("one fsync on a lying cache", fault: "lying-cache on", "lying-cache off"),
+                                     fault: "lying-cache on")
     }
 
     func testAReorderedFlushIsFoundAndReproduced() throws {
         try assertFoundAndReproduced("reordered-fsync", Self.workload("one fsync whose flushes the disk reorders",
-                                                                     fault: "reorder-flushes on", "reorder-flushes off"))
+                                                                     fault: "reorder-flushes on", "reorder-flushes off"),
+                                     fault: "reorder-flushes on")
     }
 
     func testAWriteDroppedInAnEpochIsFoundAndReproduced() throws {
         try assertFoundAndReproduced("dropped-fsync", Self.workload("the disk drops the writes of one fsync",
-                                                                   fault: "drop-writes 0 0", "clear-faults"))
+                                                                   fault: "drop-writes 0 0", "clear-faults"),
+                                     fault: "drop-writes 0 0")
     }
 
     /// A failure no run of the steps can bring back (here a file changed behind the model's back during
