@@ -31,6 +31,11 @@
 //   initialised to the current working content with a full mask (bytes
 //   written since the last flush are in there; the others are equal to D).
 //
+// * Reordered flushes: such a flush leaves the undo log as it is (the writes
+//   before it stay volatile) and sets `overtaking`: until the next honoured
+//   flush, each write is durable at once: a block without an entry gets none,
+//   and a block with one has the written bytes copied into its durable content.
+//
 // * Zeroing writes (data NULL) follow the same undo/fault rules; blocks whose
 //   affected bytes are already zero are skipped (no change). The image gets a
 //   real PUNCH_HOLE (fallback: write zeros).
@@ -80,7 +85,10 @@ struct disk_model {
     int fail_err;
     uint64_t fail_start, fail_end, fail_after;
     int drop_on;
-    uint64_t drop_start, drop_end;
+    uint64_t *drop_starts, *drop_ends; // drop_count ranges [start, end)
+    size_t drop_count;
+    int reorder;       // flushes are no barrier (a fault setting)
+    int overtaking;    // a reordered flush came since the last honoured one: writes are durable at once
 
     // undo log: open-addressing table + dense list for iteration
     struct blk **tab;
@@ -377,13 +385,17 @@ static int write_locked(struct disk_model *m, const uint8_t *data, uint64_t off,
         m->st.failed_writes++;
         return -m->fail_err;
     }
-    int dropped = m->drop_on && ranges_overlap(off, end, m->drop_start, m->drop_end);
+    int dropped = 0;
+    for (size_t i = 0; m->drop_on && i < m->drop_count && !dropped; i++)
+        dropped = ranges_overlap(off, end, m->drop_starts[i], m->drop_ends[i]);
+    // After a reordered flush a write overtakes the writes before it: durable at once.
+    int overtakes = m->overtaking && !dropped && !m->cut;
 
     // The blocks whose durable content must be saved, read with one pread
     // rather than one a block (a 16 KiB metadata write: 1 read, not 4).
     uint64_t first_old = UINT64_MAX, last_old = 0;
     for (uint64_t idx = off / BLK; idx <= (end - 1) / BLK; idx++)
-        if (!is_known_zero(m, idx) && !ul_find(m, idx)) {
+        if (!overtakes && !is_known_zero(m, idx) && !ul_find(m, idx)) {
             if (first_old == UINT64_MAX)
                 first_old = idx;
             last_old = idx;
@@ -401,6 +413,12 @@ static int write_locked(struct disk_model *m, const uint8_t *data, uint64_t off,
         size_t ws = (size_t)((off > bs ? off : bs) - bs);
         size_t we = (size_t)((end < bs + BLK ? end : bs + BLK) - bs);
         struct blk *b = ul_find(m, idx);
+        if (!b && overtakes) {
+            // Its durable content becomes what the image will hold: nothing to save.
+            if (data)
+                forget_zero(m, idx);
+            continue;
+        }
         if (!b) {
             const uint8_t *block_old = old && idx >= first_old && idx <= last_old ? old + (idx - first_old) * BLK : NULL;
             int r = save_durable(m, idx, block_old, !data, ws, we, &b);
@@ -423,6 +441,19 @@ static int write_locked(struct disk_model *m, const uint8_t *data, uint64_t off,
             else
                 memset(b->pend + ws, 0, we - ws);
             memset(b->pmask + ws, 1, we - ws);
+        }
+        if (overtakes) {
+            // A block the writes before the reordered flush changed: these bytes are durable, the rest
+            // keeps its durable content until the next honoured flush.
+            if (!b->durable) {
+                if (!(b->durable = calloc(1, BLK)))
+                    return -ENOMEM;
+                m->undo_bytes += BLK;
+            }
+            if (data)
+                memcpy(b->durable + ws, data + (bs + ws - off), we - ws);
+            else
+                memset(b->durable + ws, 0, we - ws);
         }
     }
 
@@ -454,10 +485,15 @@ int disk_model_write(disk_model *m, const void *data, uint64_t off, uint64_t len
 static void flush_locked(struct disk_model *m)
 {
     m->st.flushes++;
+    int reordered = m->reorder && !m->lying && !m->cut;
     if (m->log)
-        (void)write_log_append_flush(m->log, (m->lying ? DISK_LOG_IGNORED : 0) | (m->cut ? DISK_LOG_AFTER_CUT : 0));
-    if (m->cut || m->lying)
+        (void)write_log_append_flush(m->log, (m->lying ? DISK_LOG_IGNORED : 0) | (m->cut ? DISK_LOG_AFTER_CUT : 0) |
+                                                 (reordered ? DISK_LOG_REORDERED : 0));
+    if (reordered)
+        m->overtaking = 1;
+    if (m->cut || m->lying || reordered)
         return;
+    m->overtaking = 0;
     size_t keep = 0;
     uint8_t cur[BLK];
     for (size_t i = 0; i < m->n; i++) {
@@ -602,10 +638,36 @@ void disk_model_set_lying_cache(disk_model *m, int on)
 
 void disk_model_drop_writes(disk_model *m, uint64_t start, uint64_t len)
 {
+    (void)disk_model_drop_writes_ranges(m, &start, &len, 1);
+}
+
+int disk_model_drop_writes_ranges(disk_model *m, const uint64_t *starts, const uint64_t *lens, size_t n)
+{
+    uint64_t *new_starts = n ? malloc(n * sizeof(uint64_t)) : NULL, *new_ends = n ? malloc(n * sizeof(uint64_t)) : NULL;
+    if (n && (!new_starts || !new_ends)) {
+        free(new_starts);
+        free(new_ends);
+        return -ENOMEM;
+    }
+    for (size_t i = 0; i < n; i++) {
+        new_starts[i] = starts[i];
+        new_ends[i] = (lens[i] == 0 || lens[i] > UINT64_MAX - starts[i]) ? UINT64_MAX : starts[i] + lens[i];
+    }
     pthread_mutex_lock(&m->mu);
-    m->drop_on = 1;
-    m->drop_start = start;
-    m->drop_end = (len == 0 || len > UINT64_MAX - start) ? UINT64_MAX : start + len;
+    free(m->drop_starts);
+    free(m->drop_ends);
+    m->drop_starts = new_starts;
+    m->drop_ends = new_ends;
+    m->drop_count = n;
+    m->drop_on = n > 0;
+    pthread_mutex_unlock(&m->mu);
+    return 0;
+}
+
+void disk_model_set_reorder_flushes(disk_model *m, int on)
+{
+    pthread_mutex_lock(&m->mu);
+    m->reorder = on != 0;
     pthread_mutex_unlock(&m->mu);
 }
 
@@ -616,6 +678,7 @@ void disk_model_clear_faults(disk_model *m)
     m->fail_after = 0;
     m->lying = 0;
     m->drop_on = 0;
+    m->reorder = 0;
     pthread_mutex_unlock(&m->mu);
 }
 
@@ -651,6 +714,8 @@ int disk_model_close(disk_model *m)
     free(m->tab);
     free(m->known_zero);
     free(m->span);
+    free(m->drop_starts);
+    free(m->drop_ends);
     write_log_free(m->log);
     close(m->img_fd);
     pthread_mutex_destroy(&m->mu);

@@ -78,6 +78,12 @@ struct Run: ParsableCommand {
     @Option(name: .customLong("crash-states-seed"), help: ArgumentHelp("The seed of the random subsets.", valueName: "seed"))
     var crashStatesSeed: UInt64 = 0
 
+    @Option(name: .customLong("crash-state-reproducers"), help: ArgumentHelp("Turn this many failing crash states of a case into tests.d files (crash-state-N.test in its results directory), each run to confirm it and shrunk; 0: none.", valueName: "n"))
+    var crashStateReproducers: Int = 1
+
+    @Option(name: .customLong("crash-state-shrink-runs"), help: ArgumentHelp("Runs a reproducer may take to be confirmed and shrunk.", valueName: "n"))
+    var crashStateShrinkRuns: Int = 40
+
     @Flag(name: .shortAndLong, help: "No progress lines on standard error.")
     var quiet = false
 
@@ -98,6 +104,8 @@ struct Run: ParsableCommand {
         guard timeout >= 1 else { throw ValidationError("--timeout must be at least 1 second") }
         if let crashStates, crashStates < 0 { throw ValidationError("--crash-states=N needs N >= 0") }
         guard crashStatesLimit >= 1 else { throw ValidationError("--crash-states-limit must be at least 1") }
+        guard crashStateReproducers >= 0 else { throw ValidationError("--crash-state-reproducers must be at least 0") }
+        guard crashStateShrinkRuns >= 1 else { throw ValidationError("--crash-state-shrink-runs must be at least 1") }
         if scratchDevice != nil && jobs > 1 { throw ValidationError("--scratch-dev is one device: it cannot run with -j \(jobs)") }
         if force && scratchDevice == nil { throw ValidationError("--force only applies to --scratch-dev") }
     }
@@ -144,6 +152,8 @@ struct Run: ParsableCommand {
         options.caseOptions.crashStates = crashStates
         options.caseOptions.crashStatesLimit = crashStatesLimit
         options.caseOptions.crashStatesSeed = crashStatesSeed
+        options.caseOptions.crashStateReproducers = crashStateReproducers
+        options.caseOptions.crashStateShrinkRuns = crashStateShrinkRuns
         options.knownIssues = known
         // Beside tests.d (the checkout's results/, as fstests keeps results/ in its tree), wherever regress runs from.
         let resultsRoot = resultsDirectory ?? (library.directory as NSString).deletingLastPathComponent + "/results"

@@ -329,7 +329,8 @@ enum FuzzVocabulary {
         .init(name: "unlink", takesFile: false, arguments: [.path]),
         .init(name: "inject-error", takesFile: false, arguments: [.errno, .optional(["range", "0", "1m"]), .optional(["after", "4k"])]),
         .init(name: "lying-cache", takesFile: false, arguments: [.word(["on", "off", "maybe", "ON"])]),
-        .init(name: "drop-writes", takesFile: false, arguments: [.number, .number]),
+        .init(name: "drop-writes", takesFile: false, arguments: [.number, .number, .optional(["8k", "4k"])]),
+        .init(name: "reorder-flushes", takesFile: false, arguments: [.word(["on", "off", "maybe"])]),
         .init(name: "clear-faults", takesFile: false, arguments: []),
         .init(name: "frobnicate", takesFile: false, arguments: [.number]),
     ]

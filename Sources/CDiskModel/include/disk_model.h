@@ -76,7 +76,22 @@ void disk_model_set_lying_cache(disk_model *m, int on);
 // drop range.
 void disk_model_drop_writes(disk_model *m, uint64_t start, uint64_t len);
 
-// Clears fail/drop/lying settings. Writes already dropped stay lost.
+// Drop writes overlapping any of n ranges [starts[i], starts[i]+lens[i]) (a
+// length 0 = to the end), as disk_model_drop_writes does for one: a crash
+// state's reproducer loses several writes of an epoch at once. Replaces any
+// previous drop ranges; n 0 drops nothing. Returns 0 or -ENOMEM.
+int disk_model_drop_writes_ranges(disk_model *m, const uint64_t *starts, const uint64_t *lens, size_t n);
+
+// Reordered flushes: while on, a flush is acknowledged but is no barrier: the
+// writes before it stay volatile, while the writes after it become durable as
+// soon as they are made (they overtook the flush), until an honoured flush
+// makes everything durable. A power cut in between leaves later writes on the
+// media without earlier ones: the order a flush promises is broken. Logged
+// flushes get DISK_LOG_REORDERED.
+void disk_model_set_reorder_flushes(disk_model *m, int on);
+
+// Clears fail/drop/lying/reorder settings. Writes already dropped stay lost,
+// and writes before a reordered flush stay volatile until the next flush.
 void disk_model_clear_faults(disk_model *m);
 
 void disk_model_get_stats(disk_model *m, struct disk_model_stats *out);
@@ -109,6 +124,7 @@ enum {
     DISK_LOG_DROPPED = 1,     // a write dropped by disk_model_drop_writes
     DISK_LOG_IGNORED = 2,     // a flush that made nothing durable (lying cache)
     DISK_LOG_AFTER_CUT = 4,   // after the power cut (never durable)
+    DISK_LOG_REORDERED = 8,   // a flush that was no barrier (disk_model_set_reorder_flushes)
 };
 
 struct disk_log_record {

@@ -8,6 +8,10 @@ public struct CrashStateFailure: Equatable, Codable, Sendable, CustomStringConve
     /// The step during which the epoch ended (its text and location), as the owed content is that step's.
     public var step: String
     public var problem: String
+    /// How a run of the test's steps can be made to leave this state (set by the search).
+    public var cut: CrashStateCut?
+    /// The tests.d file made of it, when one was made (issue 11.3).
+    public var reproducer: CrashStateReproducer.Outcome?
 
     public init(epoch: Int, writesApplied: [Int], writesInEpoch: Int, step: String, problem: String) {
         self.epoch = epoch
@@ -21,5 +25,6 @@ public struct CrashStateFailure: Equatable, Codable, Sendable, CustomStringConve
     public var description: String {
         let writes = writesApplied.isEmpty ? "no writes" : "writes \(writesApplied)"
         return "crash state epoch \(epoch) + \(writes) of \(writesInEpoch) (during \(step)): \(problem)"
+            + (reproducer.map { "; " + $0.description } ?? "")
     }
 }

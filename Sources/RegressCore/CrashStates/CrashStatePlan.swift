@@ -6,18 +6,20 @@
 /// plus a subset of epoch E's writes. CrashMonkey's permuter enumerates them the same way.
 ///
 /// The emulated disk's faults change what the media got, so they change the states: a flush the lying
-/// cache ignored is no boundary (what came before it may still be lost), a dropped write never lands.
+/// cache ignored is no boundary (what came before it may still be lost), nor is a reordered flush (what
+/// came after it may land before what came before it: the two epochs are one), a dropped write never lands.
 public struct CrashStatePlan: Sendable {
     /// One record of the write log, as the plan needs it (the runner maps the disk's records to these).
     public struct Record: Equatable, Sendable {
         public enum Kind: Sendable { case write, flush }
         public var kind: Kind
-        public var dropped = false, ignored = false, afterPowerCut = false
-        public init(kind: Kind, dropped: Bool = false, ignored: Bool = false, afterPowerCut: Bool = false) {
+        public var dropped = false, ignored = false, afterPowerCut = false, reordered = false
+        public init(kind: Kind, dropped: Bool = false, ignored: Bool = false, afterPowerCut: Bool = false, reordered: Bool = false) {
             self.kind = kind
             self.dropped = dropped
             self.ignored = ignored
             self.afterPowerCut = afterPowerCut
+            self.reordered = reordered
         }
     }
 
@@ -52,7 +54,7 @@ public struct CrashStatePlan: Sendable {
             case .write:
                 if !record.dropped { current.append(index) }
             case .flush:
-                guard !record.ignored else { continue }
+                guard !record.ignored && !record.reordered else { continue }
                 epochs.append(Epoch(number: epochs.count, writes: current, end: index, durablePrefix: prefix))
                 prefix += current
                 current = []

@@ -35,7 +35,10 @@ public enum Command: Equatable, Codable, Sendable {
     // Faults of the emulated disk.
     case injectError(Errno, range: ByteRange?, afterBytes: UInt64)
     case lyingCache(Bool)
-    case dropWrites(ByteRange)
+    /// Flushes are acknowledged but are no barrier: later writes may reach the media before earlier ones.
+    case reorderFlushes(Bool)
+    /// One or more device ranges (a crash state's reproducer loses several writes of an epoch at once).
+    case dropWrites([ByteRange])
     case clearFaults
 }
 

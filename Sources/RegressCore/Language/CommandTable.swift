@@ -233,11 +233,23 @@ public enum CommandTable {
                         guard word.text == "on" || word.text == "off" else { throw args.error(at: word, "expected 'on' or 'off'") }
                         return .lyingCache(word.text == "on")
                     }),
-        CommandSpec("drop-writes", "drop-writes OFF LEN", .filesystem, .fault, needs: .emulatedDisk,
-                    help: "writes to the device range are acknowledged but never become durable",
-                    parse: { .dropWrites(try $0.range()) }),
+        CommandSpec("reorder-flushes", "reorder-flushes on|off", .filesystem, .fault, needs: .emulatedDisk,
+                    help: "flushes are acknowledged but are no barrier: writes issued after one may reach the media before writes issued before it",
+                    parse: { args in
+                        let word = try args.word("on or off")
+                        guard word.text == "on" || word.text == "off" else { throw args.error(at: word, "expected 'on' or 'off'") }
+                        return .reorderFlushes(word.text == "on")
+                    }),
+        CommandSpec("drop-writes", "drop-writes OFF LEN [OFF LEN…]", .filesystem, .fault, needs: .emulatedDisk,
+                    help: "writes to the device ranges are acknowledged but never become durable",
+                    parse: { args in
+                        // Several ranges in one step: a crash state's reproducer loses several writes at once.
+                        var ranges = [try args.range()]
+                        while !args.isAtEnd { ranges.append(try args.range()) }
+                        return .dropWrites(ranges)
+                    }),
         CommandSpec("clear-faults", "clear-faults", .filesystem, .fault, needs: .emulatedDisk,
-                    help: "ends injected errors, dropped writes and the lying cache", parse: { _ in .clearFaults }),
+                    help: "ends injected errors, dropped writes, the lying cache and reordered flushes", parse: { _ in .clearFaults }),
     ]
 
     // MARK: shared parsing and tracking

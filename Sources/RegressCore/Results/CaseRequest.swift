@@ -34,6 +34,10 @@ public struct CaseOptions: Codable, Sendable {
     public var crashStatesSeed: UInt64 = 0
     /// The crash-state search's share of the case's time; the suite sets it to half the case's timeout.
     public var crashStatesSeconds: Double?
+    /// How many failing crash states become tests.d reproducers (`crash-state-N.test`), and how many runs
+    /// each may take to confirm and shrink it (CrashStateReproduction).
+    public var crashStateReproducers = 1
+    public var crashStateShrinkRuns = 40
     public init() {}
 }
 

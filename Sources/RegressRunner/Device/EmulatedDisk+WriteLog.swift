@@ -21,6 +21,8 @@ extension EmulatedDisk {
         /// The model dropped this write (a `drop-writes` fault), ignored this flush (a lying cache), or saw
         /// it after the power cut: what the filesystem asked for is logged all the same.
         public var dropped = false, ignored = false, afterPowerCut = false
+        /// A flush made while `reorder-flushes` was on: no barrier.
+        public var reordered = false
         fileprivate var dataAt: UInt64 = 0
     }
 
@@ -38,6 +40,7 @@ extension EmulatedDisk {
                                   dropped: record.flags & UInt32(DISK_LOG_DROPPED) != 0,
                                   ignored: record.flags & UInt32(DISK_LOG_IGNORED) != 0,
                                   afterPowerCut: record.flags & UInt32(DISK_LOG_AFTER_CUT) != 0,
+                                  reordered: record.flags & UInt32(DISK_LOG_REORDERED) != 0,
                                   dataAt: record.data_at)
         }
         #else

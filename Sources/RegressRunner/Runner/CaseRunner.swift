@@ -44,6 +44,11 @@ public struct CaseRunner {
             }
             device.release()
         }
+        if options.crashStates != nil, result.verdict == .fail {
+            // With the case's own device gone: each candidate runs on a fresh one. Within 90% of the timeout.
+            let deadline = options.crashStatesSeconds.map { started + 1.8 * $0 }
+            CrashStateReproduction(testCase: testCase, options: options, deadline: deadline).reproduce(into: &result)
+        }
         result.seconds = monotonicSeconds() - started
         return result
     }

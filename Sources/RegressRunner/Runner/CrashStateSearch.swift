@@ -37,10 +37,7 @@ struct CrashStateSearch {
     func run(snapshots: [Snapshot], diskSize: UInt64) -> (evidence: [Evidence], log: [String]) {
         let started = monotonicSeconds()
         let records = disk.writeLogRecords
-        let plan = CrashStatePlan(records: records.map { record in
-            CrashStatePlan.Record(kind: record.kind == .flush ? .flush : .write, dropped: record.dropped,
-                                  ignored: record.ignored, afterPowerCut: record.afterPowerCut)
-        })
+        let plan = CrashStatePlan(records: records.map(CrashStatePlan.Record.init))
         let positions = snapshots.map(\.position)
         // Epochs that end before the steps start (mkfs, the first mount) owe nothing the model knows.
         let chosen = plan.epochs.filter { ($0.end ?? records.count) >= positions[0] }.map(\.number)
@@ -105,9 +102,14 @@ struct CrashStateSearch {
             }
             guard let problem else { continue }
             failures += 1
-            let failure = CrashStateFailure(epoch: state.epoch, writesApplied: state.writes, writesInEpoch: epoch.writes.count,
+            var failure = CrashStateFailure(epoch: state.epoch, writesApplied: state.writes, writesInEpoch: epoch.writes.count,
                                             step: step, problem: problem)
-            if failures <= CrashStateSearch.reportedFailures { evidence.append(.crashState(failure)) }
+            if failures <= CrashStateSearch.reportedFailures {
+                // How to make a run leave this state: what a reproducer (CrashStateReproduction) is made of.
+                failure.cut = CrashStateCut(plan: plan, records: records.map(CrashStatePlan.Record.init), ranges: records.map(\.range),
+                                            state: state, positions: positions)
+                evidence.append(.crashState(failure))
+            }
             log.append("  " + failure.description)
         }
         let seconds = monotonicSeconds() - started

@@ -62,6 +62,9 @@ public final class ResultsStore: @unchecked Sendable {
         if let fsck = result.fsckOutput { write(fsck, to: directory + "/fsck") }
         let verdict = ([result.verdict.rawValue] + result.reasons).joined(separator: "\n") + "\n"
         write(verdict, to: directory + "/verdict")
+        for case .crashState(let failure) in result.evidence {
+            if let reproducer = failure.reproducer, reproducer.reproduced { write(reproducer.text, to: directory + "/" + reproducer.fileName) }
+        }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         if let data = try? encoder.encode(result) { try? data.write(to: URL(fileURLWithPath: directory + "/result.json")) }

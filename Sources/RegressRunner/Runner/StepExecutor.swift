@@ -139,8 +139,10 @@ struct StepExecutor {
             try requireDisk().failWrites(with: error, range: range, afterBytes: after)
         case .lyingCache(let on):
             try requireDisk().setLyingCache(on)
-        case .dropWrites(let range):
-            try requireDisk().dropWrites(range)
+        case .reorderFlushes(let on):
+            try requireDisk().setReorderFlushes(on)
+        case .dropWrites(let ranges):
+            try requireDisk().dropWrites(ranges)
         case .clearFaults:
             try requireDisk().clearFaults()
         }
