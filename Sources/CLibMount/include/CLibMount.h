@@ -17,6 +17,7 @@
 #include <linux/loop.h>
 #include <linux/falloc.h>
 #include <linux/openat2.h>
+#include <linux/fiemap.h>
 #include <libmount/libmount.h>
 #include <blkid/blkid.h>
 
@@ -99,6 +100,26 @@ static const uint32_t REGRESS_LO_FLAGS_DIRECT_IO = LO_FLAGS_DIRECT_IO;
 // FS_IOC_GETFLAGS / FS_IOC_SETFLAGS (chattr(1)): the kernel reads and writes an int.
 static inline int regress_get_inode_flags(int fd, uint32_t *flags) { int value = 0; int rc = ioctl(fd, FS_IOC_GETFLAGS, &value); *flags = (uint32_t)value; return rc; }
 static inline int regress_set_inode_flags(int fd, uint32_t flags) { int value = (int)flags; return ioctl(fd, FS_IOC_SETFLAGS, &value); }
+
+// MARK: mappings, extent maps and extent-size hints (mapping.c)
+
+/// mmap(2) MAP_SHARED of the file (MAP_SHARED_VALIDATE | MAP_SYNC when `synchronous`); NULL and errno on failure.
+void *regress_mmap_shared(int fd, uint64_t offset, uint64_t length, int prot_read, int prot_write, int prot_exec,
+                          int synchronous);
+int regress_munmap(void *address, uint64_t length);
+int regress_msync(void *address, uint64_t length, int async, int invalidate, int sync);
+/// Stores `byte` over the range one byte at a time (from its end when `backward`), as xfs_io's mwrite does.
+/// A store that faults (SIGBUS) ends the loop: -1, with `stored` the bytes written before it.
+int regress_store_bytes(void *address, uint64_t length, uint8_t byte, int backward, uint64_t *stored);
+/// FS_IOC_FSGETXATTR, then FS_IOC_FSSETXATTR with the (CoW) extent-size hint set to `bytes`, as xfs_io.
+int regress_fsxattr_set_hint(int fd, int copy_on_write, uint32_t bytes);
+int regress_fsxattr_get_hint(int fd, int copy_on_write, uint32_t *bytes);
+
+/// One extent of FS_IOC_FIEMAP's answer.
+struct regress_extent { uint64_t logical, physical, length; uint32_t flags; };
+/// FS_IOC_FIEMAP from `start` to the end of the file, at most `capacity` extents (FIEMAP_FLAG_SYNC if `sync`).
+int regress_fiemap(int fd, uint64_t start, int sync, struct regress_extent *extents, uint32_t capacity, uint32_t *mapped);
+static const uint32_t REGRESS_FIEMAP_EXTENT_LAST = FIEMAP_EXTENT_LAST;
 
 static const int REGRESS_RWF_DSYNC = RWF_DSYNC;
 static const int REGRESS_RWF_NOWAIT = RWF_NOWAIT;

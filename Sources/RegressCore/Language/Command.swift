@@ -16,6 +16,18 @@ public enum Command: Equatable, Codable, Sendable {
     case syncRange(ByteRange, SyncRangeMode)
     /// chattr(1)'s inode flags (FS_IOC_SETFLAGS): set `add`, clear `remove`.
     case chattr(add: InodeFlags, remove: InodeFlags)
+    /// xfs_io's `mmap`: maps a range of the file (MAP_SHARED) for the `mwrite`/`msync`/`munmap` that follow.
+    case mmap(ByteRange, MapOptions)
+    /// xfs_io's `mwrite`: stores the seed's low byte over the range through the mapping (nil: all of it).
+    case mwrite(ByteRange?, MapWriteOptions)
+    /// xfs_io's `msync`: msync(2) of a range of the mapping (nil: the whole mapping).
+    case msync(ByteRange?, MapSyncFlags)
+    case munmap
+    /// Counts the file's extents through FS_IOC_FIEMAP as filefrag(8) counts them; a different count fails.
+    case expectExtents(UInt64, syncFirst: Bool)
+    /// FS_IOC_FSSETXATTR of the extent-size hint (FS_XFLAG_EXTSIZE) or the CoW extent-size hint
+    /// (FS_XFLAG_COWEXTSIZE), in bytes, as xfs_io's `extsize N` / `cowextsize N`.
+    case extentSizeHint(UInt64, copyOnWrite: Bool)
 
     // Whole-filesystem commands.
     case sync
@@ -96,6 +108,35 @@ public struct ReadOptions: Equatable, Hashable, Codable, Sendable {
 
 /// xfs_io's `sync_range` options: each replaces the mode; none means SYNC_FILE_RANGE_WRITE.
 public enum SyncRangeMode: String, Codable, Sendable { case write, waitBefore, waitAfter }
+
+/// xfs_io mmap's protection options (`-r`, `-w`, `-x`; none means all three) and `-S` (MAP_SYNC).
+public struct MapOptions: Equatable, Hashable, Codable, Sendable {
+    public var read = false, write = false, execute = false
+    /// `-S`: MAP_SYNC | MAP_SHARED_VALIDATE, which only a DAX filesystem accepts (EOPNOTSUPP elsewhere).
+    public var synchronous = false
+    public init() {}
+    /// xfs_io maps with every protection when none is given.
+    private var all: Bool { !(read || write || execute) }
+    public var readable: Bool { read || all }
+    public var writable: Bool { write || all }
+    public var executable: Bool { execute || all }
+}
+
+/// xfs_io mwrite's options: the byte stored (default 'X', strtol's low byte) and `-r` (stores from the end).
+public struct MapWriteOptions: Equatable, Hashable, Codable, Sendable {
+    public var pattern: UInt8 = UInt8(ascii: "X")
+    public var backward = false
+    public init() {}
+}
+
+/// xfs_io msync's flags, OR-ed as it ORs them: `-a` MS_ASYNC, `-i` MS_INVALIDATE, `-s` MS_SYNC.
+public struct MapSyncFlags: OptionSet, Hashable, Codable, Sendable {
+    public let rawValue: UInt8
+    public init(rawValue: UInt8) { self.rawValue = rawValue }
+    public static let async = MapSyncFlags(rawValue: 1)
+    public static let invalidate = MapSyncFlags(rawValue: 2)
+    public static let sync = MapSyncFlags(rawValue: 4)
+}
 
 /// chattr(1)'s letters for the inode flags a reproducer sets (FS_IOC_SETFLAGS).
 public struct InodeFlags: OptionSet, Hashable, Codable, Sendable {

@@ -12,6 +12,8 @@ public struct CommandSpec {
         case read, durability, check, mount, fault
         /// Changes an inode's flags, not what it holds.
         case attribute
+        /// Makes or removes a memory mapping: changes nothing a file holds.
+        case mapping
     }
 
     /// What must sit under the filesystem for the command to run.
@@ -151,6 +153,19 @@ public enum CommandTable {
                         guard !add.isEmpty || !remove.isEmpty else { throw Diagnostic(args.endLocation, "chattr: missing +FLAGS or -FLAGS") }
                         return .chattr(add: add, remove: remove)
                     }, track: fileOrDirectoryMustExist),
+        CommandSpec("extsize", "extsize SIZE", .file, .attribute,
+                    help: "sets the extent-size hint (FS_IOC_FSSETXATTR, FS_XFLAG_EXTSIZE; a directory's is inherited), as xfs_io",
+                    parse: { .extentSizeHint(try hintSize(&$0), copyOnWrite: false) }, track: createsFileUnlessDirectory),
+        CommandSpec("cowextsize", "cowextsize SIZE", .file, .attribute,
+                    help: "sets the copy-on-write extent-size hint (FS_IOC_FSSETXATTR, FS_XFLAG_COWEXTSIZE), as xfs_io",
+                    parse: { .extentSizeHint(try hintSize(&$0), copyOnWrite: true) }, track: createsFileUnlessDirectory),
+        CommandSpec("expect-extents", "expect-extents [-s] N", .file, .check,
+                    help: "counts the file's extents with FS_IOC_FIEMAP as filefrag does (-s: FIEMAP_FLAG_SYNC first); another count fails the test",
+                    parse: { args in
+                        let sync = try !args.getopt("s").isEmpty
+                        return .expectExtents(try args.size("extent count"), syncFirst: sync)
+                    }, track: { _, file, files, at in try files.mustExist(file!, at.file) }),
+    ] + MemoryMapCommands.all + [
         CommandSpec("fsync", "fsync", .file, .durability, help: "fsync(2) of the file or directory",
                     parse: { _ in .fsync }, track: fileOrDirectoryMustExist),
         CommandSpec("fdatasync", "fdatasync", .file, .durability, help: "fdatasync(2) of the file or directory",
@@ -166,10 +181,11 @@ public enum CommandTable {
                     parse: { _ in .syncfs }),
         CommandSpec("drop-caches", "drop-caches", .filesystem, .durability,
                     help: "syncfs, then drops clean caches (echo 3 > /proc/sys/vm/drop_caches)", parse: { _ in .dropCaches }),
-        CommandSpec("remount", "remount", .filesystem, .mount, help: "a clean unmount and mount", parse: { _ in .remount }),
+        CommandSpec("remount", "remount", .filesystem, .mount, help: "a clean unmount and mount", parse: { _ in .remount },
+                    track: { _, _, files, _ in files.mappings = [:] }),   // an unmount ends every mapping
         CommandSpec("power-cut", "power-cut", .filesystem, .mount, needs: .powerCut,
                     help: "loses everything no flush made durable, then mounts what the disk kept (log replay runs)",
-                    parse: { _ in .powerCut }),
+                    parse: { _ in .powerCut }, track: { _, _, files, _ in files.mappings = [:] }),
         CommandSpec("verify", "verify [FILE…]", .filesystem, .check,
                     help: "compares files (default: every file) with what the model says they hold",
                     parse: { args in
@@ -307,6 +323,15 @@ public enum CommandTable {
         return .pread(try args.range(), options)
     }
 
+    /// An extent-size hint: the kernel's fsx_extsize and fsx_cowextsize are 32-bit byte counts. xfs_io's -R and
+    /// -D (recursion) are not taken: a step acts on one file.
+    static func hintSize(_ args: inout ArgumentReader) throws -> UInt64 {
+        let token = try args.word("size in bytes")
+        let size = try args.number(token, "size")
+        guard size <= UInt64(UInt32.max) else { throw args.error(at: token, "\(args.command.text): \(token.text) does not fit the kernel's 32-bit hint") }
+        return size
+    }
+
     private static func vectorCount(_ token: Token, _ args: inout ArgumentReader) throws -> UInt32 {
         guard let count = Size.parse(token.text), count >= 1, count <= 1024 else {
             throw args.error(at: token, "bad vector count '\(token.text)' (1 to 1024, as IOV_MAX allows)")
@@ -316,6 +341,11 @@ public enum CommandTable {
 
     static func createsFile(_ command: Command, _ file: String?, _ files: inout FileTracker, _ at: TrackingLocations) throws {
         try files.create(file!, at.file)
+    }
+
+    /// xfs_io -f makes the file; a directory made by `mkdir` is opened as it is (its hint is inherited).
+    static func createsFileUnlessDirectory(_ command: Command, _ file: String?, _ files: inout FileTracker, _ at: TrackingLocations) throws {
+        if !files.directories.contains(file!) { try files.create(file!, at.file) }
     }
 
     static func fileOrDirectoryMustExist(_ command: Command, _ file: String?, _ files: inout FileTracker, _ at: TrackingLocations) throws {
@@ -335,6 +365,8 @@ public struct TrackingLocations {
 public struct FileTracker {
     var existing: Set<String> = []
     var directories: Set<String> = [""]
+    /// The one mapping each file may have (`mmap` to `munmap`), by the name it was made through.
+    var mappings: [String: TrackedMapping] = [:]
     public init() {}
 
     mutating func create(_ name: String, _ at: SourceLocation) throws {

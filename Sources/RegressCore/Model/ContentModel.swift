@@ -178,6 +178,19 @@ public struct ContentModel: Sendable {
         inodes[inode]!.durable = inodes[inode]!.content
     }
 
+    /// A data sync of `range` alone (vfs_fsync_range with datasync, as msync MS_SYNC calls it): the bytes the
+    /// file holds there now, and the size that reaches them, become durable. Bytes past the end of the file
+    /// are nothing to sync.
+    public mutating func makeDurable(_ file: String, range: Range<UInt64>) {
+        guard let inode = names[file], inodes[inode]!.afterPowerCut == nil else { return }
+        let content = inodes[inode]!.content
+        let synced = range.clamped(to: 0..<content.size)
+        guard !synced.isEmpty else { return }
+        var durable = inodes[inode]!.durable ?? ExtentMap()
+        durable.clone(from: content, range: synced, to: synced.lowerBound)
+        inodes[inode]!.durable = durable
+    }
+
     public mutating func makeAllDurable() {
         for (inode, state) in inodes where state.afterPowerCut == nil { inodes[inode]!.durable = state.content }
         renamedFrom = [:]

@@ -13,6 +13,9 @@ public enum ModelChange: Equatable, Codable, Sendable {
     /// The file exists (open with O_CREAT), empty if it is new.
     case create(file: String)
     case makeDurable(file: String)
+    /// What a data sync of one range promises (msync MS_SYNC): the range's current bytes, and the size
+    /// needed to reach them, are durable; the rest of the file is not.
+    case makeRangeDurable(file: String, range: ByteRange)
     case makeAllDurable
     case rename(from: String, to: String)
     case link(from: String, to: String)
@@ -40,6 +43,8 @@ extension ContentModel {
             update(file) { _ in }
         case .makeDurable(let file):
             makeDurable(file)
+        case .makeRangeDurable(let file, let range):
+            makeDurable(file, range: range.span)
         case .makeAllDurable:
             makeAllDurable()
         case .rename(let from, let to):

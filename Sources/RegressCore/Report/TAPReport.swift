@@ -46,7 +46,7 @@ public struct TAPReport {
             lines.append("  first_failure:")
             lines.append("    at: \(quoted(failure.location.description))")
             lines.append("    step: \(quoted(failure.step))")
-            lines.append("    got: \(quoted(failure.got?.name ?? "success"))")
+            lines.append("    got: \(quoted(failure.found ?? failure.got?.name ?? "success"))")
             lines.append("    expected: \(quoted(failure.expected))")
         }
         let bad = result.verifications.filter { !$0.passed }

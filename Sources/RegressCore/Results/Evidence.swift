@@ -45,17 +45,21 @@ public struct StepFailure: Equatable, Codable, Sendable, CustomStringConvertible
     public var expected: String
     /// For failures that are not an errno (a dedupe that found different data is EBADE, so most are).
     public var detail: String?
+    /// For a check step that found something else than the test says (`foo has 3 extents`): what it found.
+    public var found: String?
 
-    public init(location: SourceLocation, step: String, got: Errno?, expected: String, detail: String? = nil) {
+    public init(location: SourceLocation, step: String, got: Errno?, expected: String, detail: String? = nil, found: String? = nil) {
         self.location = location
         self.step = step
         self.got = got
         self.expected = expected
         self.detail = detail
+        self.found = found
     }
 
-    /// `fsync file1: ENOSPC, expected success`
+    /// `fsync file1: ENOSPC, expected success`; for a check, `foo has 3 extents, expected 1`.
     public var description: String {
+        if let found { return "\(found), expected \(expected)" }
         let gotText = got.map(\.name) ?? "success"
         return "\(step): \(gotText), expected \(expected)" + (detail.map { " (\($0))" } ?? "")
     }

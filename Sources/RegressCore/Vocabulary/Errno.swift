@@ -43,7 +43,7 @@ public struct Errno: Hashable, Codable, Sendable, CustomStringConvertible, Error
     public static let EROFS = Errno(Glibc.EROFS), ENOSYS = Errno(Glibc.ENOSYS), EBADE = Errno(Glibc.EBADE)
     public static let ELOOP = Errno(Glibc.ELOOP), ENODATA = Errno(Glibc.ENODATA), EOPNOTSUPP = Errno(Glibc.EOPNOTSUPP)
     public static let EDQUOT = Errno(Glibc.EDQUOT), EUCLEAN = Errno(Glibc.EUCLEAN), ENOTTY = Errno(Glibc.ENOTTY)
-    public static let ENXIO = Errno(Glibc.ENXIO)
+    public static let ENXIO = Errno(Glibc.ENXIO), EFAULT = Errno(Glibc.EFAULT)
 
     /// The errnos a filesystem test meets; the table is small on purpose, so a typo is caught.
     private static let table: [(String, Int32)] = [

@@ -161,6 +161,10 @@ public struct CaseRunner {
                 result.evidence.append(.stepFailed(StepFailure(location: step.location, step: step.shortName, got: outcome.error,
                                                                expected: step.expectation.description, detail: outcome.detail)))
             }
+            if let check = outcome.checkFailure {
+                result.evidence.append(.stepFailed(StepFailure(location: step.location, step: step.shortName, got: nil,
+                                                               expected: check.expected, found: check.found)))
+            }
             afterStep?(index, filesystem.mountPoint)
             crashStates.snapshot(model, after: currentStep, changes: outcome.changes)
             crashStates.report(into: &result)

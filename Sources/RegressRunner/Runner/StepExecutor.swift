@@ -12,6 +12,8 @@ struct StepOutcome {
     var changes: [ModelChange] = []
     var verifications: [VerifyResult] = []
     var log: [String] = []
+    /// A check step found the file not as the test says (`foo has 3 extents, expected 1`).
+    var checkFailure: (found: String, expected: String)?
 }
 
 /// Runs each command of the test language as the syscalls `xfs_io -c` makes for it (same calls, same
@@ -93,6 +95,26 @@ struct StepExecutor {
         case .chattr(let add, let remove):
             // Read-only and not created, as chattr(1) opens; a directory's flags can change too.
             try session.withFile(file, [.readOnly, .nonBlocking]) { try $0.changeInodeFlags(add: add.rawValue, remove: remove.rawValue) }
+        case .mmap, .mwrite, .msync, .munmap:
+            try executeMapping(step, file: file, openFlags: flags, into: &outcome)
+        case .expectExtents(let expected, let syncFirst):
+            let extents = try session.withFile(file, [.readOnly]) { try $0.extents(syncFirst: syncFirst) }
+            let count = ExtentCount.filefrag(extents)
+            outcome.log.append("\(file): FIEMAP reports \(extents.count) piece(s), \(count) extent(s) as filefrag counts: \(extents.map(\.description).joined(separator: ", "))")
+            if count != Int(expected) {
+                outcome.checkFailure = ("\(file) has \(count) extent\(count == 1 ? "" : "s")", "\(expected)")
+            }
+        case .extentSizeHint(let bytes, let copyOnWrite):
+            // As xfs_io -f: an existing file or directory is opened as it is, a missing file is made.
+            let existing: FileDescriptor.OpenFlags = [.readOnly]
+            do {
+                try session.withFile(file, existing) { try $0.setExtentSizeHint(UInt32(bytes), copyOnWrite: copyOnWrite) }
+            } catch let error as Errno where error == .ENOENT {
+                try session.withFile(file, flags.union(.readWrite)) { fd in
+                    outcome.changes.append(.create(file: file))
+                    try fd.setExtentSizeHint(UInt32(bytes), copyOnWrite: copyOnWrite)
+                }
+            }
         case .fsync:
             // Read-only, so that a directory can be fsynced like a file.
             try session.withFile(file, [.readOnly]) { try $0.fsync() }

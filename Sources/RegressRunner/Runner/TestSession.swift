@@ -9,6 +9,8 @@ final class TestSession {
     let device: TestDevice
     let filesystem: ScratchFilesystem
     private var root: FileDescriptor?
+    /// The mappings `mmap` steps made, one a file name; an unmount (clean, or a power cut's) ends them all.
+    var mappings: [String: FileMapping] = [:]
     /// Called at a power cut once the filesystem is down and before the disk (and its write log) is gone:
     /// the crash-state search takes its states there.
     var beforePowerCutRecovery: (() -> Void)?
@@ -38,6 +40,10 @@ final class TestSession {
     }
 
     private func closeRoot() {
+        // A mapping holds its file, and with it the mount, busy. Its dirty pages stay in the page cache:
+        // a clean unmount writes them, a power cut loses what no flush covered.
+        for mapping in mappings.values { try? mapping.unmap() }
+        mappings = [:]
         root?.close()
         root = nil
     }
