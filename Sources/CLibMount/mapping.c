@@ -99,3 +99,22 @@ int regress_fiemap(int fd, uint64_t start, int sync, struct regress_extent *exte
     free(map);
     return rc;
 }
+
+// XFS_IOC_FSGEOMETRY_V1 (xfs_fs.h, which xfsprogs' development package would bring): the geometry's feature
+// flags, at the offset version 1 of the structure has kept since it was defined.
+struct regress_xfs_geometry_v1 {
+    uint32_t blocksize, rtextsize, agblocks, agcount, logblocks, sectsize, inodesize, imaxpct;
+    uint64_t datablocks, rtblocks, rtextents, logstart;
+    unsigned char uuid[16];
+    uint32_t sunit, swidth;
+    int32_t version;
+    uint32_t flags, logsectsize, rtsectsize, dirblocksize;
+};
+
+int regress_xfs_geometry_flags(int fd, uint32_t *flags) {
+    struct regress_xfs_geometry_v1 geometry;
+    memset(&geometry, 0, sizeof geometry);
+    int rc = ioctl(fd, _IOR('X', 100, struct regress_xfs_geometry_v1), &geometry);
+    if (rc == 0) *flags = geometry.flags;
+    return rc;
+}

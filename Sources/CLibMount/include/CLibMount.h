@@ -120,6 +120,9 @@ struct regress_extent { uint64_t logical, physical, length; uint32_t flags; };
 /// FS_IOC_FIEMAP from `start` to the end of the file, at most `capacity` extents (FIEMAP_FLAG_SYNC if `sync`).
 int regress_fiemap(int fd, uint64_t start, int sync, struct regress_extent *extents, uint32_t capacity, uint32_t *mapped);
 static const uint32_t REGRESS_FIEMAP_EXTENT_LAST = FIEMAP_EXTENT_LAST;
+/// XFS_IOC_FSGEOMETRY_V1's feature flags of the xfs mounted where `fd` lives.
+int regress_xfs_geometry_flags(int fd, uint32_t *flags);
+static const uint32_t REGRESS_XFS_GEOMETRY_REFLINK = 0x100000;  // XFS_FSOP_GEOM_FLAGS_REFLINK
 
 static const int REGRESS_RWF_DSYNC = RWF_DSYNC;
 static const int REGRESS_RWF_NOWAIT = RWF_NOWAIT;

@@ -6,16 +6,26 @@ public enum FilesystemKind: String, CaseIterable, Codable, Sendable, Comparable 
 
     public static func < (a: Self, b: Self) -> Bool { a.rawValue < b.rawValue }
 
-    /// Operations a test may require; a filesystem without one skips the test with that reason.
+    /// Operations and features a test may require (`requires:`); a filesystem without one skips the test
+    /// with that reason. Some are also probed on the running kernel and tools (RegressRunner's FeatureProbe):
+    /// a filesystem that has one on paper may still lack it here (xfs without CONFIG_XFS_QUOTA).
     public enum Feature: String, CaseIterable, Codable, Sendable {
         case reflink, dedupe, collapse, insert, nocow, unshare
+        /// Disk quotas (usrquota/grpquota/prjquota), as fstests' _require_quota: ext4 and xfs.
+        case quota
+        /// ext4's inline_data (file data in the inode), made by `mkfs.ext4 -O inline_data`.
+        case inlineData = "inline_data"
+        /// Transparent compression (`mount -o compress=ALG`): btrfs.
+        case compression
+        /// xfs' extent-size hint (`extsize`) and copy-on-write extent-size hint (`cowextsize`).
+        case extsize, cowextsize
     }
 
     public var features: Set<Feature> {
         switch self {
-        case .btrfs: return [.reflink, .dedupe, .nocow]
-        case .xfs: return [.reflink, .dedupe, .collapse, .insert, .unshare]
-        case .ext4: return [.collapse, .insert]
+        case .btrfs: return [.reflink, .dedupe, .nocow, .compression]
+        case .xfs: return [.reflink, .dedupe, .collapse, .insert, .unshare, .quota, .extsize, .cowextsize]
+        case .ext4: return [.collapse, .insert, .quota, .inlineData]
         }
     }
 

@@ -98,14 +98,33 @@ public struct CaseRunner {
                                            mountOptions: test.mountOptions[fs] ?? "")
         let session = TestSession(device: device, filesystem: filesystem)
         defer { session.tearDown() }
+        // `requires:` the tools or kernel may lack: asked on this device before the real mkfs (fstests' way).
+        if let why = FeatureProbe.trialLacks(test.requires, on: fs, device: device.path, mountPoint: filesystem.mountPoint,
+                                             mkfsOptions: test.mkfsOptions[fs] ?? [], mountOptions: filesystem.mountOptions) {
+            result.evidence.append(.notApplicable(why))
+            return device
+        }
         do {
             result.log.append(try filesystem.make(options: test.mkfsOptions[fs] ?? []))
             try session.mount()
+            // Now the filesystem's module is loaded and the filesystem made: ask what only they can tell.
+            let root = try session.requireRoot()
+            if let why = FeatureProbe.kernelLacks(test.requires, on: fs, mountOptions: filesystem.mountOptions)
+                ?? FeatureProbe.filesystemLacks(test.requires, on: fs, root: root) {
+                result.evidence.append(.notApplicable(why))
+                return device
+            }
         } catch let error as ScratchFilesystem.SetupError {
             result.evidence.append(.environment("mkfs: \(error.description)"))
             result.log.append(error.output)
             return device
         } catch {
+            // A mount that fails for want of a required feature (`-o usrquota` on an xfs without quota) skips.
+            if let why = FeatureProbe.kernelLacks(test.requires, on: fs, mountOptions: filesystem.mountOptions) {
+                result.log.append("mount: \(error)")
+                result.evidence.append(.notApplicable(why))
+                return device
+            }
             result.evidence.append(.environment("\(error)"))
             return device
         }

@@ -106,13 +106,21 @@ struct StepExecutor {
             }
         case .extentSizeHint(let bytes, let copyOnWrite):
             // As xfs_io -f: an existing file or directory is opened as it is, a missing file is made.
-            let existing: FileDescriptor.OpenFlags = [.readOnly]
+            func setHint(_ fd: FileDescriptor) throws {
+                try fd.setExtentSizeHint(UInt32(bytes), copyOnWrite: copyOnWrite)
+                // ext4 takes FS_IOC_FSSETXATTR and drops the hint without a word (xfs_io does not even ask it:
+                // "extsize command is for XFS filesystems only"). A hint the file does not keep is no hint.
+                let kept = try fd.extentSizeHint(copyOnWrite: copyOnWrite)
+                if kept != UInt32(bytes) {
+                    throw StepError(errno: .EOPNOTSUPP, detail: "FS_IOC_FSSETXATTR succeeded but the file keeps a hint of \(kept), not \(bytes): this filesystem has no \(step.name) hint")
+                }
+            }
             do {
-                try session.withFile(file, existing) { try $0.setExtentSizeHint(UInt32(bytes), copyOnWrite: copyOnWrite) }
+                try session.withFile(file, [.readOnly], setHint)
             } catch let error as Errno where error == .ENOENT {
                 try session.withFile(file, flags.union(.readWrite)) { fd in
                     outcome.changes.append(.create(file: file))
-                    try fd.setExtentSizeHint(UInt32(bytes), copyOnWrite: copyOnWrite)
+                    try setHint(fd)
                 }
             }
         case .fsync:
