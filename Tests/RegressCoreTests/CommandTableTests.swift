@@ -59,10 +59,12 @@ final class CommandTableTests: XCTestCase {
                 case "ERRNO": return "EIO"
                 case "on|off": return "on"
                 case "+FLAGS|-FLAGS…": return "+C"
+                case "N": return "1"
                 default: return String(word)
                 }
             }.joined(separator: " ")
-            let setup = ["src: pwrite 0 8k", "f: pwrite 0 8k"]
+            // mwrite, msync and munmap act on the file's mapping: map it first.
+            let setup = ["src: pwrite 0 8k", "f: pwrite 0 8k"] + (["mwrite", "msync", "munmap"].contains(command.name) ? ["f: mmap 0 8k"] : [])
             let line = (command.target == .file ? "f: " : "") + filled
             XCTAssertNoThrow(try TestParser(path: "usage", name: "usage").parse("steps:\n" + (setup + [line]).joined(separator: "\n")),
                              "\(command.name): '\(line)'")

@@ -315,6 +315,13 @@ enum FuzzVocabulary {
         .init(name: "dedupe", takesFile: true, arguments: [.path, .number, .number, .number]),
         .init(name: "sync_range", takesFile: true, arguments: [.flags(["-a", "-b", "-w", "-x"]), .number, .number]),
         .init(name: "chattr", takesFile: true, arguments: [.word(["+C", "-e", "+Ci", "-q", "C"])]),
+        .init(name: "extsize", takesFile: true, arguments: [.number]),
+        .init(name: "cowextsize", takesFile: true, arguments: [.number]),
+        .init(name: "expect-extents", takesFile: true, arguments: [.flags(["-s", "-v"]), .number]),
+        .init(name: "mmap", takesFile: true, arguments: [.flags(["-r", "-w", "-rw", "-x", "-S", "-s 1m", "-q"]), .number, .number]),
+        .init(name: "mwrite", takesFile: true, arguments: [.flags(["-r", "-S 0x41", "-S", "-S -1", "-w"]), .optional(["0", "4k"])]),
+        .init(name: "msync", takesFile: true, arguments: [.flags(["-a", "-i", "-s", "-as", "-x"]), .optional(["0", "4k"])]),
+        .init(name: "munmap", takesFile: true, arguments: []),
         .init(name: "fsync", takesFile: true, arguments: []),
         .init(name: "fdatasync", takesFile: true, arguments: []),
         .init(name: "sync", takesFile: false, arguments: []),
@@ -395,6 +402,25 @@ enum FuzzVocabulary {
         syncfs
         drop-caches
         remount
+        verify
+
+        """,
+        """
+        summary: mappings, extent counts and extent-size hints
+        filesystems: xfs ext4
+        requires: quota inline_data cowextsize
+        steps:
+        hinted: extsize 1m
+        hinted: cowextsize 64k
+        hinted: -s mmap -rw 0 64k
+        hinted: truncate 64k
+        hinted: mwrite -S 0x41 0 4k
+        hinted: mwrite -r 4k 4k
+        hinted: msync -s 0 8k
+        hinted: msync -a -i
+        hinted: munmap
+        hinted: expect-extents -s 1
+        hinted: expect-extents 2   allow EOPNOTSUPP
         verify
 
         """,

@@ -369,7 +369,7 @@ final class ParserTests: XCTestCase {
         assertDiagnostic("summary: no steps at all", "\(Self.path):1:1: no 'steps:' line: a test needs steps")
         assertDiagnostic("summary: an empty steps section\nsteps:\n# nothing", "\(Self.path):1:1: the test has no steps")
         // A test that changes no file exercises nothing and must never say ok: it is refused.
-        assertDiagnostic("steps:\nsync\nremount\nverify", "\(Self.path):2:1: the test has no data operation (none of falloc, fpunch, fzero, fcollapse, finsert, funshare, pwrite, truncate, reflink, dedupe, mkdir, rename, link, unlink): it would exercise nothing")
+        assertDiagnostic("steps:\nsync\nremount\nverify", "\(Self.path):2:1: the test has no data operation (none of falloc, fpunch, fzero, fcollapse, finsert, funshare, pwrite, truncate, reflink, dedupe, mwrite, mkdir, rename, link, unlink): it would exercise nothing")
     }
 
     func testSizeBelowTheFilesystemsMinimumIsKept() throws {
@@ -382,7 +382,7 @@ final class ParserTests: XCTestCase {
         assertDiagnostic("commit: xyz\nsteps:\nsync", "\(Self.path):1:9: commit must be one hexadecimal commit id")
         assertDiagnostic("timeout: 0\nsteps:\nsync", "\(Self.path):1:10: bad timeout '0' (seconds)")
         assertDiagnostic("requires: wings\nsteps:\nsync",
-                         "\(Self.path):1:11: unknown requirement 'wings' (known: reflink, dedupe, collapse, insert, nocow, unshare)")
+                         "\(Self.path):1:11: unknown requirement 'wings' (known: reflink, dedupe, collapse, insert, nocow, unshare, quota, inline_data, compression, extsize, cowextsize)")
         assertDiagnostic("mount: a, b\nsteps:\nsync", "\(Self.path):1:8: mount options are one comma-separated list, as for mount -o")
     }
 }

@@ -51,7 +51,7 @@ public enum MemoryMapCommands {
                         guard mapping.writable else {
                             throw Diagnostic(at.file, "mwrite: '\(file)' is mapped without -w (xfs_io would die of SIGSEGV): map it with 'mmap -w'")
                         }
-                        if let range { try mapping.check(range, "mwrite", at.argument(0), pageAligned: false) }
+                        if let range { try mapping.check(range, "mwrite", at.argument(at.arguments.count - 2), pageAligned: false) }
                     }),
         CommandSpec("msync", "msync [-a] [-i] [-s] [OFF LEN]", .file, .durability,
                     help: "msync(2) of a range of the mapping (default all of it): -a MS_ASYNC, -i MS_INVALIDATE, -s MS_SYNC (the range's data becomes durable)",
@@ -64,7 +64,7 @@ public enum MemoryMapCommands {
                     }, track: { command, file, files, at in
                         guard case .msync(let range, _) = command, let file else { return }
                         let mapping = try files.mapping(of: file, for: "msync", at.file)
-                        if let range { try mapping.check(range, "msync", at.argument(0), pageAligned: true) }
+                        if let range { try mapping.check(range, "msync", at.argument(at.arguments.count - 2), pageAligned: true) }
                     }),
         CommandSpec("munmap", "munmap", .file, .mapping, help: "removes the file's mapping (munmap(2))",
                     parse: { _ in .munmap }, track: { _, file, files, at in
