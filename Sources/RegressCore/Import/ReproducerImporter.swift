@@ -42,8 +42,12 @@ public struct ReproducerImporter {
             // file saved as btrfs-fsync-bug.sh); else every filesystem, so the test runs wherever it applies.
             header.insert("filesystems: " + (ReproducerImporter.filesystemNamed(by: inputPath ?? name) ?? "btrfs xfs ext4"), at: 0)
         }
-        if parsed.contains(where: { $0.name == "reflink" }) { header.append("requires: reflink") }
-        else if parsed.contains(where: { $0.name == "dedupe" }) { header.append("requires: dedupe") }
+        // One `requires:` line (a key may appear once): what fstests' `_require_*` asked for, and what the steps use.
+        var required = header.filter { $0.hasPrefix("requires:") }.flatMap { $0.dropFirst("requires:".count).split(separator: " ").map(String.init) }
+        header.removeAll { $0.hasPrefix("requires:") }
+        if parsed.contains(where: { $0.name == "reflink" }) { required.append("reflink") }
+        else if parsed.contains(where: { $0.name == "dedupe" }) { required.append("dedupe") }
+        if !required.isEmpty { header.append("requires: " + required.reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }.joined(separator: " ")) }
         var lines = ["# Imported by `regress import` from \(name). Review before committing:",
                      "# the summary, groups and the fix it guards are for a person to write.",
                      "summary: imported reproducer \(name)",

@@ -49,7 +49,10 @@ public enum ReproducerOperation: Equatable, Sendable {
     case dd(input: String?, output: String?, blockSize: String?, count: String?, seek: String?, skip: String?, flags: [String])
     /// `od`, `hexdump`, `md5sum`, `cat FILE`, `cmp`: the reproducer looks at the content; regress verifies it.
     case checksum(file: String)
-    /// `_require_…`: what the test needs (a feature, a command, a dm target).
+    /// `filefrag FILE | grep "N extents found"`: the reproducer checks the file's extent count (`sync`: `-s`).
+    case extentCount(file: String, count: Int, sync: Bool)
+    /// `_require_…`: what the test needs (a feature, a command, a dm target); a name of the test language's
+    /// `requires:` (`reflink`, `quota`, `inline_data`…) when the helper asks for one of those.
     case requireFeature(String)
     /// `_supported_fs`, `_begin_fstest GROUPS`: test metadata.
     case metadata(key: String, value: String)

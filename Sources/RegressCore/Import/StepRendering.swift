@@ -147,6 +147,7 @@ public struct StepRendering {
         case .dd(let input, let output, let blockSize, let count, let seek, _, let flags):
             return StepRendering.dd(input: input, output: output, blockSize: blockSize, count: count, seek: seek, flags: flags)
         case .checksum(let file): return .translated([file == "." ? "verify" : "verify \(file)"])
+        case .extentCount(let file, let count, let sync): return .translated(["\(file): expect-extents " + (sync ? "-s " : "") + "\(count)"])
         case .requireFeature(let feature):
             // `_require_scratch_size KB`: the image must be at least that large.
             let words = feature.split(separator: " ")
@@ -154,6 +155,8 @@ public struct StepRendering {
                 filesystemSize = max(filesystemSize, kilobytes << 10)
                 return .translated(["size: \(Size.format(kilobytes << 10))"])
             }
+            // A feature `requires:` names skips the test where it is missing; any other is the harness's own.
+            if FilesystemKind.Feature(rawValue: feature) != nil { return .translated(["requires: \(feature)"]) }
             return .ignored("requires \(feature) (a header requirement)")
         case .metadata(let key, let value): return .ignored("\(key): \(value) (test metadata)")
         case .setupIgnored(let why): return .ignored(why)
