@@ -104,13 +104,19 @@ final class MappingAndLayoutCommandTests: XCTestCase {
         }
         XCTAssertEqual(ExtentCount.filefrag([]), 0, "no extent: an empty or sparse file")
         XCTAssertEqual(ExtentCount.filefrag([extent(0, 100, 8)]), 1)
-        XCTAssertEqual(ExtentCount.filefrag([extent(0, 100, 8), extent(8, 108, 8)]), 1, "FIEMAP's pieces of one disk extent are one extent")
+        XCTAssertEqual(ExtentCount.filefrag([extent(0, 100, 8), extent(8, 108, 8)]), 1, "FIEMAP's records of one disk extent are one extent")
         XCTAssertEqual(ExtentCount.filefrag([extent(0, 100, 8), extent(8, 200, 8)]), 2)
+        XCTAssertEqual(ExtentCount.filefrag([extent(0, 100, 8), extent(16, 116, 8)]), 1,
+                       "a hole punched into an extent leaves the rest where it was: still one extent")
         XCTAssertEqual(ExtentCount.filefrag([extent(0, 100, 8), extent(16, 108, 8)]), 1,
-                       "filefrag compares disk addresses only: a hole between disk-contiguous pieces does not split them")
+                       "nor does a hole between records that follow each other on disk")
+        XCTAssertEqual(ExtentCount.filefrag([extent(0, 100, 8), extent(16, 130, 8)]), 2)
         XCTAssertEqual(ExtentCount.filefrag([extent(4, 100, 1)]), 1, "a file whose first extent is not at offset 0")
         XCTAssertEqual(ExtentCount.filefrag([extent(0, 100, 1), extent(1, 50, 1), extent(2, 51, 1), extent(3, 300, 1)]), 3)
-        // Delayed allocation without -s: no disk address yet (physical 0); each such piece counts on its own.
+        // The layout the punch integration test makes on ext4 (filefrag -v: 0..63 at 33280, 80..255 at 33360,
+        // 257..511 at 33537): filefrag says 1 extent found.
+        XCTAssertEqual(ExtentCount.filefrag([extent(0, 33280, 64), extent(80, 33360, 176), extent(257, 33537, 255)]), 1)
+        // Delayed allocation without -s: no disk address yet (physical 0); such records count one each.
         XCTAssertEqual(ExtentCount.filefrag([extent(0, 0, 1), extent(4, 0, 1)]), 2)
     }
 

@@ -11,25 +11,29 @@ public struct ReportedExtent: Equatable, Sendable, CustomStringConvertible {
     public var description: String { "\(logical)+\(length) at \(physical)" }
 }
 
-/// How `expect-extents` counts a file's extents: as filefrag(8) does (e2fsprogs misc/filefrag.c,
-/// filefrag_fiemap), so that a reproducer's `filefrag` line and a test agree. FIEMAP may report one on-disk
-/// extent in several pieces (btrfs splits at 128 MiB, xfs at its record size, ext4 at 32768 blocks): a piece
-/// that starts on disk where the one before it ended is the same extent. The first extent counts as one; every
-/// later piece that is not physically contiguous with the one before it counts as one more. Like filefrag,
-/// only the disk addresses are compared (a hole between two disk-contiguous pieces does not split them), in
-/// filesystem blocks of `blockSize` (4096 for every filesystem regress makes).
+/// How `expect-extents` counts a file's extents: exactly as filefrag(8) counts them (e2fsprogs 1.47,
+/// misc/filefrag.c, filefrag_fiemap), so that a reproducer's `filefrag` line and a test agree.
+///
+/// filefrag counts fragments, not FIEMAP records. The first record is one extent. Each later record starts
+/// a new one unless it lies on disk where the record before it leads: right after it (FIEMAP splits one
+/// disk extent into several records: btrfs at 128 MiB, ext4 at 32768 blocks), or exactly as far after it
+/// as it is in the file (a hole punched into an extent leaves the rest in place: still one extent). A
+/// record at file offset 0 never starts a new one. Delayed allocations (no disk address yet, reported at
+/// physical 0) count one each unless they happen to line up.
 public enum ExtentCount {
-    public static func filefrag(_ extents: [ReportedExtent], blockSize: UInt64 = 4096) -> Int {
+    public static func filefrag(_ extents: [ReportedExtent]) -> Int {
         var count = 0
-        var expected: UInt64 = 0
+        var last = ReportedExtent(logical: 0, physical: 0, length: 0)
         for extent in extents {
-            let logicalBlock = extent.logical / blockSize, physicalBlock = extent.physical / blockSize
-            if logicalBlock != 0 && physicalBlock != expected {
+            // filefrag's unsigned arithmetic, wrap-around included.
+            let dense = last.physical &+ last.length
+            let inPlace = last.physical &+ (extent.logical &- last.logical)
+            if extent.logical != 0 && extent.physical != inPlace && extent.physical != dense {
                 count += 1
             } else if count == 0 {
                 count = 1
             }
-            expected = physicalBlock + extent.length / blockSize
+            last = extent
         }
         return count
     }
