@@ -226,6 +226,31 @@ final class MappingAndLayoutIntegrationTests: IntegrationTestCase {
                        "requires quota: btrfs has no quota")
     }
 
+    /// `requires: compression` with `compress=zstd`: this kernel's btrfs has zstd, so the test runs, and the
+    /// real filefrag sees its data compressed (FIEMAP_EXTENT_ENCODED); xfs and ext4 skip with the reason.
+    func testRequiresCompressionRunsOnBtrfsWithTheAlgorithmItNames() throws {
+        let filefrag = try XCTUnwrap(Self.installed("filefrag"), "filefrag (e2fsprogs) is installed by scripts/install")
+        let test = try define("compressed", """
+        summary: compressed data
+        requires: compression
+        mount.btrfs: compress=zstd
+        steps:
+        f: pwrite -b 1m 0 1m
+        f: fsync
+        remount
+        verify f
+        """)
+        let cases = Planner(filesystems: Self.all).plan([test])
+        XCTAssertEqual(cases.compactMap(\.skipReason), ["requires compression: xfs has no compression", "requires compression: ext4 has no compression"])
+        XCTAssertEqual(access("/sys/fs/btrfs/features/compress_zstd", F_OK), 0, "this kernel's btrfs has zstd")
+        var layout = ""
+        guard let result = run(test, on: [.btrfs], afterStep: { index, mountPoint in
+            if index == 1 { layout = Self.output(filefrag, ["-v", mountPoint + "/f"]) }
+        }).first else { return }
+        XCTAssertEqual(result.verdict, .pass, Self.explain(result))
+        XCTAssertTrue(layout.contains("encoded"), "compress=zstd compressed the data: \(layout)")
+    }
+
     /// `requires: inline_data`: a trial mkfs.ext4 -O inline_data and mount on the case's device, then the real
     /// mkfs; a 60-byte file stays in the inode (one inline extent) and its data survives. On xfs: a skip.
     func testRequiresInlineDataRunsOnExt4AndSkipsElsewhere() throws {
