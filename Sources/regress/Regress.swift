@@ -59,8 +59,10 @@ struct TestsLocation: ParsableArguments {
     var testsDirectory: String?
 
     func library() -> TestLibrary {
-        if let testsDirectory { return TestLibrary(directory: testsDirectory) }
-        if let fromEnvironment = ProcessInfo.processInfo.environment["REGRESS_TESTS_DIR"] { return TestLibrary(directory: fromEnvironment) }
+        // Absolute: the results directory is found beside it (a relative `tests.d` once gave `/results`).
+        func absolute(_ path: String) -> String { URL(fileURLWithPath: path).standardized.path }
+        if let testsDirectory { return TestLibrary(directory: absolute(testsDirectory)) }
+        if let fromEnvironment = ProcessInfo.processInfo.environment["REGRESS_TESTS_DIR"] { return TestLibrary(directory: absolute(fromEnvironment)) }
         var candidates = [FileManager.default.currentDirectoryPath + "/tests.d"]
         // .build/<config>/regress → the checkout's tests.d
         // The binary itself, not argv[0]: run from PATH, argv[0] is just "regress".

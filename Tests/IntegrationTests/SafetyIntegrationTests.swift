@@ -141,4 +141,16 @@ final class SafetyIntegrationTests: IntegrationTestCase {
         XCTAssertEqual(Self.loopDevices(backedUnder: directory), [])
         XCTAssertEqual((try? FileManager.default.contentsOfDirectory(atPath: workDirectory)) ?? [], [], "work areas left behind")
     }
+
+    /// A relative `--tests-dir` keeps the results beside it, never at the machine's root (`tests.d` has no
+    /// parent in its own spelling: the results once went to `/results`).
+    func testARelativeTestsDirectoryKeepsResultsBesideIt() throws {
+        try FileManager.default.createDirectory(atPath: directory + "/tests.d", withIntermediateDirectories: true)
+        try "summary: one write\nfilesystems: ext4\nsteps:\nf: pwrite 0 4k\nverify\n".write(toFile: directory + "/tests.d/one-write", atomically: false, encoding: .utf8)
+        let rootHadResults = FileManager.default.fileExists(atPath: "/results")
+        let outcome = try regress(["run", "-q", "--tests-dir", "tests.d", "--workdir", directory + "/work", "one-write"])
+        XCTAssertEqual(outcome.status, 0, outcome.standardError)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: directory + "/results/latest"), "results beside tests.d")
+        if !rootHadResults { XCTAssertFalse(FileManager.default.fileExists(atPath: "/results"), "nothing at the machine's root") }
+    }
 }
