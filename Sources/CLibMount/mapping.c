@@ -118,3 +118,35 @@ int regress_xfs_geometry_flags(int fd, uint32_t *flags) {
     if (rc == 0) *flags = geometry.flags;
     return rc;
 }
+
+/* XFS_IOC_SWAPEXT, as xfs_io's swapext: xfs's own headers (xfslibs-dev) are not needed for two structs. The
+ * kernel checks only that the target's ctime and mtime in sx_stat are still the inode's (EBUSY otherwise:
+ * the file changed under the caller), so fstat fills them, where xfs_io uses a bulkstat. */
+struct regress_xfs_bstime { long tv_sec; int32_t tv_nsec; };
+struct regress_xfs_bstat {
+    uint64_t ino; uint16_t mode, nlink; uint32_t uid, gid, rdev; int32_t blksize; int64_t size;
+    struct regress_xfs_bstime atime, mtime, ctime;
+    int64_t blocks; uint32_t xflags; int32_t extsize, extents; uint32_t gen;
+    uint16_t projid_lo, forkoff, projid_hi, sick, checked; unsigned char pad[2];
+    uint32_t cowextsize, dmevmask; uint16_t dmstate, aextents;
+};
+struct regress_xfs_swapext {
+    int64_t version, fd_target, fd_tmp, offset, length; char pad[16]; struct regress_xfs_bstat stat;
+};
+
+int regress_xfs_swapext(int target_fd, int donor_fd) {
+    struct stat info;
+    if (fstat(target_fd, &info) != 0) return -1;
+    struct regress_xfs_swapext request;
+    memset(&request, 0, sizeof request);
+    request.fd_target = target_fd;
+    request.fd_tmp = donor_fd;
+    request.length = info.st_size;
+    request.stat.ino = info.st_ino;
+    request.stat.size = info.st_size;
+    request.stat.mtime.tv_sec = info.st_mtim.tv_sec;
+    request.stat.mtime.tv_nsec = (int32_t)info.st_mtim.tv_nsec;
+    request.stat.ctime.tv_sec = info.st_ctim.tv_sec;
+    request.stat.ctime.tv_nsec = (int32_t)info.st_ctim.tv_nsec;
+    return ioctl(target_fd, _IOWR('X', 109, struct regress_xfs_swapext), &request);
+}

@@ -53,7 +53,7 @@ final class CommandTableTests: XCTestCase {
             let filled = words.map { word -> String in
                 switch word {
                 case "OFF", "LEN", "SIZE", "SRC_OFF", "DST_OFF", "BYTES": return "4096"
-                case "SRC", "FILE", "FROM": return "src"
+                case "SRC", "FILE", "FROM", "DONOR": return "src"
                 case "TO", "NEW": return "dst"
                 case "DIR": return "d"
                 case "ERRNO": return "EIO"

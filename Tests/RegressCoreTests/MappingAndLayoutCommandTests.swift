@@ -80,7 +80,7 @@ final class MappingAndLayoutCommandTests: XCTestCase {
         XCTAssertEqual(CommandTable.spec("munmap")?.category, .mapping)
         XCTAssertEqual(CommandTable.spec("msync")?.category, .durability)
         assertDiagnostic("steps:\nf: mmap 0 4k\nf: msync\nf: munmap",
-                         "tests.d/example:2:1: the test has no data operation (none of falloc, fpunch, fzero, fcollapse, finsert, funshare, pwrite, truncate, reflink, dedupe, mwrite, mkdir, rename, link, unlink): it would exercise nothing")
+                         "tests.d/example:2:1: the test has no data operation (none of falloc, fpunch, fzero, fcollapse, finsert, funshare, pwrite, truncate, reflink, dedupe, swapext, mwrite, mkdir, rename, link, unlink): it would exercise nothing")
     }
 
     // MARK: expect-extents, extsize, cowextsize

@@ -313,6 +313,7 @@ enum FuzzVocabulary {
         .init(name: "truncate", takesFile: true, arguments: [.number]),
         .init(name: "reflink", takesFile: true, arguments: [.path, .optional(["8k", "0", "4k"])]),
         .init(name: "dedupe", takesFile: true, arguments: [.path, .number, .number, .number]),
+        .init(name: "swapext", takesFile: true, arguments: [.path]),
         .init(name: "sync_range", takesFile: true, arguments: [.flags(["-a", "-b", "-w", "-x"]), .number, .number]),
         .init(name: "chattr", takesFile: true, arguments: [.word(["+C", "-e", "+Ci", "-q", "C"])]),
         .init(name: "extsize", takesFile: true, arguments: [.number]),

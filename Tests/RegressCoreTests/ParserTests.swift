@@ -369,7 +369,7 @@ final class ParserTests: XCTestCase {
         assertDiagnostic("summary: no steps at all", "\(Self.path):1:1: no 'steps:' line: a test needs steps")
         assertDiagnostic("summary: an empty steps section\nsteps:\n# nothing", "\(Self.path):1:1: the test has no steps")
         // A test that changes no file exercises nothing and must never say ok: it is refused.
-        assertDiagnostic("steps:\nsync\nremount\nverify", "\(Self.path):2:1: the test has no data operation (none of falloc, fpunch, fzero, fcollapse, finsert, funshare, pwrite, truncate, reflink, dedupe, mwrite, mkdir, rename, link, unlink): it would exercise nothing")
+        assertDiagnostic("steps:\nsync\nremount\nverify", "\(Self.path):2:1: the test has no data operation (none of falloc, fpunch, fzero, fcollapse, finsert, funshare, pwrite, truncate, reflink, dedupe, swapext, mwrite, mkdir, rename, link, unlink): it would exercise nothing")
     }
 
     func testSizeBelowTheFilesystemsMinimumIsKept() throws {

@@ -122,6 +122,8 @@ int regress_fiemap(int fd, uint64_t start, int sync, struct regress_extent *exte
 static const uint32_t REGRESS_FIEMAP_EXTENT_LAST = FIEMAP_EXTENT_LAST;
 /// XFS_IOC_FSGEOMETRY_V1's feature flags of the xfs mounted where `fd` lives.
 int regress_xfs_geometry_flags(int fd, uint32_t *flags);
+/// XFS_IOC_SWAPEXT of the whole target with the donor (equal sizes), as xfs_io's swapext.
+int regress_xfs_swapext(int target_fd, int donor_fd);
 static const uint32_t REGRESS_XFS_GEOMETRY_REFLINK = 0x100000;  // XFS_FSOP_GEOM_FLAGS_REFLINK
 
 static const int REGRESS_RWF_DSYNC = RWF_DSYNC;

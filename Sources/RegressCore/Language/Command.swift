@@ -10,6 +10,8 @@ public enum Command: Equatable, Codable, Sendable {
     /// FICLONERANGE from `source` into the step's file; a nil range clones the whole source (FICLONE).
     case reflink(source: String, sourceOffset: UInt64, offset: UInt64, length: UInt64?)
     case dedupe(source: String, sourceOffset: UInt64, offset: UInt64, length: UInt64)
+    /// XFS_IOC_SWAPEXT with `donor`: the two files exchange their contents.
+    case swapext(donor: String)
     case fsync
     case fdatasync
     /// sync_file_range(2) with xfs_io's modes: writeback only, no durability promise (no metadata).

@@ -126,6 +126,14 @@ public enum CommandTable {
                         try files.mustExist(source, at.argument(0))
                         try files.mustExist(file!, at.file)
                     }),
+        CommandSpec("swapext", "swapext DONOR", .file, .data,
+                    help: "exchanges the file's extents with DONOR's, whole files of one size (XFS_IOC_SWAPEXT, xfs only), as xfs_io",
+                    parse: { args in .swapext(donor: try args.path("donor file")) },
+                    track: { command, file, files, at in
+                        guard case .swapext(let donor) = command else { return }
+                        try files.mustExist(donor, at.argument(0))
+                        try files.mustExist(file!, at.file)
+                    }),
         CommandSpec("sync_range", "sync_range [-a] [-b] [-w] OFF LEN", .file, .durability,
                     help: "sync_file_range(2), as xfs_io: each option replaces the mode (-a WAIT_AFTER, -b WAIT_BEFORE, -w WRITE, the default); no durability promise",
                     parse: { args in

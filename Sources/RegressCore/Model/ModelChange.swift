@@ -19,6 +19,8 @@ public enum ModelChange: Equatable, Codable, Sendable {
     case makeAllDurable
     case rename(from: String, to: String)
     case link(from: String, to: String)
+    /// XFS_IOC_SWAPEXT: the files' contents change places (their durable contents do not move).
+    case exchange(file: String, with: String)
     case remove(file: String)
     case powerCut
     /// After a power cut, `verify` read what the file holds now (nil: the name is gone); the model adopts it.
@@ -51,6 +53,10 @@ extension ContentModel {
             rename(from, to: to)
         case .link(let from, let to):
             link(from, to: to)
+        case .exchange(let file, let other):
+            let (mine, theirs) = (content(of: file) ?? ExtentMap(), content(of: other) ?? ExtentMap())
+            update(file) { $0 = theirs }
+            update(other) { $0 = mine }
         case .remove(let file):
             remove(file)
         case .powerCut:

@@ -89,6 +89,12 @@ struct StepExecutor {
                     if result == .differs { throw StepError(errno: .EBADE, detail: "FIDEDUPERANGE: the ranges differ") }
                 }
             }
+        case .swapext(let donor):
+            // xfs_io opens the donor read-write; the kernel wants both writable.
+            try session.withFile(donor, [.readWrite]) { other in
+                try session.withFile(file, flags.union(.readWrite)) { try $0.swapExtents(with: other) }
+            }
+            outcome.changes.append(.exchange(file: file, with: donor))
         case .syncRange(let range, let mode):
             let modes: [SyncRangeMode: Int32] = [.write: 0, .waitBefore: 1, .waitAfter: 2]
             try session.withFile(file, [.readOnly]) { try $0.syncRange(offset: range.offset, length: range.length, mode: modes[mode]!) }

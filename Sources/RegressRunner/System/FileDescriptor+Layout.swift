@@ -27,6 +27,12 @@ extension FileDescriptor {
         try retryingOnInterrupt { regress_fsxattr_set_hint(rawValue, copyOnWrite ? 1 : 0, bytes) }
     }
 
+    /// XFS_IOC_SWAPEXT: this file and `donor` exchange their extents (and so their contents), as xfs_io's
+    /// swapext, which xfs_fsr defragments with. Both whole files, of one size.
+    public func swapExtents(with donor: FileDescriptor) throws {
+        try retryingOnInterrupt { regress_xfs_swapext(rawValue, donor.rawValue) }
+    }
+
     public func extentSizeHint(copyOnWrite: Bool) throws -> UInt32 {
         var bytes: UInt32 = 0
         try retryingOnInterrupt { regress_fsxattr_get_hint(rawValue, copyOnWrite ? 1 : 0, &bytes) }
