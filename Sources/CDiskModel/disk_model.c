@@ -692,22 +692,48 @@ void disk_model_get_stats(disk_model *m, struct disk_model_stats *out)
     pthread_mutex_unlock(&m->mu);
 }
 
+// Writes every undo entry's durable content back into the image.
+static int restore_durable_locked(struct disk_model *m)
+{
+    int ret = 0;
+    for (size_t i = 0; i < m->n; i++) {
+        struct blk *b = m->list[i];
+        uint64_t off = b->idx * BLK;
+        size_t len = off + BLK > m->size ? (size_t)(m->size - off) : BLK;
+        // A zero block becomes a hole again (and known to be zero): the next state's writes to it
+        // need no read of the old content, and the image stays sparse.
+        int r = b->durable ? pwrite_all(m->img_fd, b->durable, len, off) : zero_image(m, off, len);
+        if (r && !ret)
+            ret = r;
+        if (!r && !b->durable && m->known_zero && len == BLK)
+            m->known_zero[b->idx / 64] |= 1ull << (b->idx % 64);
+    }
+    return ret;
+}
+
+int disk_model_roll_back(disk_model *m)
+{
+    pthread_mutex_lock(&m->mu);
+    int ret = restore_durable_locked(m);
+    if (ret == 0) {
+        for (size_t i = 0; i < m->n; i++)
+            blk_free(m, m->list[i]);
+        m->n = 0;
+        if (m->tab)
+            memset(m->tab, 0, m->tab_cap * sizeof(*m->tab));
+        m->cut = 0;
+    }
+    pthread_mutex_unlock(&m->mu);
+    return ret;
+}
+
 int disk_model_close(disk_model *m)
 {
     if (!m)
         return 0;
     int ret = 0;
-    if (m->cut) {
-        static const uint8_t zeros[BLK];
-        for (size_t i = 0; i < m->n; i++) {
-            struct blk *b = m->list[i];
-            uint64_t off = b->idx * BLK;
-            size_t len = off + BLK > m->size ? (size_t)(m->size - off) : BLK;
-            int r = pwrite_all(m->img_fd, b->durable ? b->durable : zeros, len, off);
-            if (r && !ret)
-                ret = r;
-        }
-    }
+    if (m->cut)
+        ret = restore_durable_locked(m);
     for (size_t i = 0; i < m->n; i++)
         blk_free(m, m->list[i]);
     free(m->list);

@@ -96,6 +96,14 @@ void disk_model_clear_faults(disk_model *m);
 
 void disk_model_get_stats(disk_model *m, struct disk_model_stats *out);
 
+// A power cut and a restart in one, without closing: every block changed
+// since the last effective flush gets its durable content back (in the image
+// and so in what reads return), the undo log is emptied and the power is on
+// again. The disk keeps serving: a crash-state search checks one state after
+// another on one disk this way. Nothing may be writing to the disk meanwhile
+// (the filesystem above is unmounted). Returns 0 or -errno of the image.
+int disk_model_roll_back(disk_model *m);
+
 // If a power cut happened, rolls the image back to its durable content.
 // Closes the image and frees m. Returns 0 or -errno of the rollback.
 int disk_model_close(disk_model *m);
