@@ -84,6 +84,9 @@ struct Run: ParsableCommand {
     @Option(name: .customLong("crash-state-shrink-runs"), help: ArgumentHelp("Runs a reproducer may take to be confirmed and shrunk.", valueName: "n"))
     var crashStateShrinkRuns: Int = 40
 
+    @Option(name: .customLong("crash-states-jobs"), help: ArgumentHelp("Check this many crash states at once (default: the cores, shared among the -j tests).", valueName: "n"))
+    var crashStatesJobs: Int?
+
     @Flag(name: .shortAndLong, help: "No progress lines on standard error.")
     var quiet = false
 
@@ -106,6 +109,7 @@ struct Run: ParsableCommand {
         guard crashStatesLimit >= 1 else { throw ValidationError("--crash-states-limit must be at least 1") }
         guard crashStateReproducers >= 0 else { throw ValidationError("--crash-state-reproducers must be at least 0") }
         guard crashStateShrinkRuns >= 1 else { throw ValidationError("--crash-state-shrink-runs must be at least 1") }
+        if let crashStatesJobs, crashStatesJobs < 1 || crashStatesJobs > 64 { throw ValidationError("--crash-states-jobs must be 1 to 64") }
         if scratchDevice != nil && jobs > 1 { throw ValidationError("--scratch-dev is one device: it cannot run with -j \(jobs)") }
         if force && scratchDevice == nil { throw ValidationError("--force only applies to --scratch-dev") }
     }
@@ -154,6 +158,8 @@ struct Run: ParsableCommand {
         options.caseOptions.crashStatesSeed = crashStatesSeed
         options.caseOptions.crashStateReproducers = crashStateReproducers
         options.caseOptions.crashStateShrinkRuns = crashStateShrinkRuns
+        // The machine's cores are shared among the tests run at once.
+        options.caseOptions.crashStatesJobs = crashStatesJobs ?? max(1, Processors.online / jobs)
         options.knownIssues = known
         // Beside tests.d (the checkout's results/, as fstests keeps results/ in its tree), wherever regress runs from.
         let resultsRoot = resultsDirectory ?? (library.directory as NSString).deletingLastPathComponent + "/results"

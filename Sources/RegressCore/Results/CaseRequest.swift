@@ -38,6 +38,8 @@ public struct CaseOptions: Codable, Sendable {
     /// each may take to confirm and shrink it (CrashStateReproduction).
     public var crashStateReproducers = 1
     public var crashStateShrinkRuns = 40
+    /// How many crash states are checked at once (nil: one a core).
+    public var crashStatesJobs: Int?
     public init() {}
 }
 

@@ -9,11 +9,13 @@ import RegressCore
 /// this file only does the machine side.
 ///
 /// Rebuilding each state from an empty image would cost the whole log a state (a test that fills a 512 MiB
-/// filesystem logs 512 MiB). Instead one base image holds the durable prefix of the epoch at hand, grown
-/// epoch by epoch; a state is the base served by an emulated disk of its own whose cache lies: the
-/// epoch's chosen writes, the mount's log recovery and fsck all stay in its undo log, and a power cut rolls
-/// the base back when the state is done. States are checked one after another: every state carries the
-/// test filesystem's UUID, and two mounts of one UUID at once are refused.
+/// filesystem logs 512 MiB). Instead each worker (`CrashStateWorker`) keeps a base image holding the
+/// durable prefix of the epoch at hand, grown epoch by epoch, under an emulated disk whose cache lies: a
+/// state's writes, the mount's log recovery and fsck all stay in its undo log, and a roll-back returns the
+/// base when the state is done. States whose images are identical are checked once (`CrashStateIdentity`).
+/// Workers check states side by side (`crashStatesJobs`): every state carries the test filesystem's UUID,
+/// which ext4 does not mind, xfs mounts with `nouuid` and btrfs (from Linux 6.7, `temp_fsid`) mounts
+/// under a temporary fsid; on an older kernel btrfs states are checked one at a time.
 struct CrashStateSearch {
     /// The model at a point of the test, and the write-log length then.
     struct Snapshot {
@@ -33,6 +35,18 @@ struct CrashStateSearch {
 
     /// At most this many failing states become evidence; the rest are counted in the log.
     static let reportedFailures = 5
+    /// The write data the workers keep between states, in all.
+    static let cacheBudget = 16 << 20
+
+    /// How many states are checked side by side, and why not more.
+    func workerCount(states: Int) -> (count: Int, note: String?) {
+        let wanted = max(1, min(options.crashStatesJobs ?? Processors.online, states))
+        if wanted > 1 && kind == .btrfs && access("/sys/fs/btrfs/features/temp_fsid", F_OK) != 0 {
+            return (1, "this kernel's btrfs has no temp_fsid (Linux 6.7): two copies of one filesystem cannot be mounted at once")
+        }
+        return (wanted, nil)
+    }
+
 
     func run(snapshots: [Snapshot], diskSize: UInt64) -> (evidence: [Evidence], log: [String]) {
         let started = monotonicSeconds()
@@ -43,65 +57,74 @@ struct CrashStateSearch {
         let chosen = plan.epochs.filter { ($0.end ?? records.count) >= positions[0] }.map(\.number)
         let (states, skipped) = plan.states(epochs: chosen, randomSubsets: options.crashStates ?? 0,
                                             limit: options.crashStatesLimit, seed: options.crashStatesSeed)
-        // Epoch by epoch, so that the base only grows.
+        // Epoch by epoch, so that the bases only grow.
         let ordered = states.enumerated().sorted { ($0.element.epoch, $0.offset) < ($1.element.epoch, $1.offset) }.map(\.element)
         var log = ["crash states: \(records.count) log records, \(plan.epochs.count) epochs, \(chosen.count) during the steps; \(states.count) states to check, \(skipped) skipped by the limit of \(options.crashStatesLimit)"]
-        var evidence: [Evidence] = [], failures = 0
-        var cache = WriteCache(disk: disk, records: records)
-        let basePath = directory + "/crash-base.img"
-        defer { unlink(basePath) }
-        let base: FileDescriptor
+        let (jobs, note) = workerCount(states: ordered.count)
+        log.append("crash states: \(jobs) at once" + (note.map { " (\($0))" } ?? ""))
+
+        let referencePath = directory + "/crash-reference.img"
+        defer { unlink(referencePath) }
+        let reference: FileDescriptor
         do {
-            base = try FileDescriptor.open(basePath, [.readWrite, .create, .exclusive], mode: 0o600)
-            try base.truncate(to: diskSize)
+            reference = try FileDescriptor.open(referencePath, [.readWrite, .create, .exclusive], mode: 0o600)
+            try reference.truncate(to: diskSize)
         } catch {
-            return ([.environment("crash states: cannot make the base image \(basePath): \(error)")], log)
+            return ([.environment("crash states: cannot make the reference image \(referencePath): \(error)")], log)
         }
-        defer { base.close() }
-        var baseEpoch = 0
-        // A time budget (half the case's timeout): after a few states, if the rest would not fit, every
-        // k-th state is checked, so that the states checked still reach the last epochs (the fsync at
-        // the end of a test is what matters most), and the case never runs into its own timeout.
-        var checked = 0, stride = 1, budgetSkipped = 0, budgetPlanned = false
-        for (index, state) in ordered.enumerated() {
-            if checked == 10, !budgetPlanned, let budget = options.crashStatesSeconds {
-                budgetPlanned = true
-                let perState = (monotonicSeconds() - started) / 10
-                let affordable = max(1, Int((budget - (monotonicSeconds() - started)) / max(perState, 1e-3)))
-                let remaining = ordered.count - index
-                if remaining > affordable {
-                    stride = (remaining + affordable - 1) / affordable
-                    log.append("crash states: the time budget (\(Int(budget))s, half the timeout) allows about \(affordable) more: every \(stride)th state is checked")
+        defer { reference.close() }
+        let owedFor = { (epochNumber: Int) -> [CrashExpectation.Owed] in
+            let window = CrashExpectation.window(of: plan.epochs[epochNumber].end ?? records.count, in: positions) ?? (0, 0)
+            return CrashExpectation.expected(before: snapshots[window.before].model, after: snapshots[window.after].model,
+                                             pendingNames: snapshots[window.before].pendingNames)
+        }
+        let schedule = CrashStateSchedule(ordered: ordered, plan: plan, records: records, reference: reference,
+                                          cache: CrashStateWriteCache(disk: disk, records: records, budget: 0),
+                                          budget: options.crashStatesSeconds, started: started, owedFor: owedFor)
+        // xfs refuses a second mount of one UUID unless told; the states are copies of one filesystem.
+        let stateMountOptions = jobs > 1 && kind == .xfs ? [mountOptions, "nouuid"].filter { !$0.isEmpty }.joined(separator: ",") : mountOptions
+        let timings = Locked(CrashStateTimings())
+        let workerNumbers = Locked(0)  // a replaced worker's successor gets a new number: its directories are fresh
+        runOnThreads(jobs) { _ in
+            var worker: CrashStateWorker?
+            defer {
+                if let worker { timings.withLock { $0.add(worker.timings) }; worker.close() }
+            }
+            while let job = schedule.nextJob() {
+                do {
+                    if worker == nil {
+                        worker = try CrashStateWorker(number: workerNumbers.withLock { number in defer { number += 1 }; return number },
+                                                      directory: directory, diskSize: diskSize, kind: kind,
+                                                      mountOptions: stateMountOptions, checkFilesystem: options.checkFilesystem,
+                                                      cache: CrashStateWriteCache(disk: disk, records: records, budget: CrashStateSearch.cacheBudget / jobs))
+                    }
+                    try worker!.grow(to: job.state.epoch, plan: plan)
+                    let (problem, usable) = try worker!.check(job.logIndices, owed: job.owed)
+                    schedule.finish(job, problem: problem)
+                    if !usable {
+                        timings.withLock { $0.add(worker!.timings) }
+                        worker!.close()
+                        worker = nil
+                    }
+                } catch {
+                    schedule.stop(because: "crash states: \(error)")
+                    return
                 }
             }
-            if stride > 1, (ordered.count - 1 - index) % stride != 0 {
-                budgetSkipped += 1
-                continue
-            }
-            checked += 1
-            let epoch = plan.epochs[state.epoch]
-            do {
-                while baseEpoch < state.epoch {
-                    // Applied to the base for good: their kept data is dropped as they go.
-                    try cache.apply(plan.epochs[baseEpoch].writes, to: base, keep: false)
-                    baseEpoch += 1
-                }
-            } catch {
-                return (evidence + [.environment("crash states: cannot grow the base image: \(error)")], log)
-            }
-            let end = epoch.end ?? records.count
-            let window = CrashExpectation.window(of: end, in: positions) ?? (0, 0)
-            let owed = CrashExpectation.expected(before: snapshots[window.before].model, after: snapshots[window.after].model,
-                                                 pendingNames: snapshots[window.before].pendingNames)
-            let step = window.after == window.before ? "the final unmount" : snapshots[window.after].step
-            let problem: String?
-            do {
-                problem = try check(state.writes.map { epoch.writes[$0] }, over: basePath, owed: owed, cache: &cache)
-            } catch {
-                return (evidence + [.environment("crash states: \(error)")], log)
-            }
-            guard let problem else { continue }
+        }
+        log += schedule.log
+
+        // The failures in plan order, whichever worker found them.
+        var evidence: [Evidence] = [], failures = 0
+        var identicalOf: [Int: [[Int]]] = [:]
+        for (index, first) in schedule.identicalTo.sorted(by: { $0.key < $1.key }) { identicalOf[first, default: []].append(ordered[index].writes) }
+        for index in schedule.results.keys.sorted() {
+            guard let problem = schedule.results[index]! else { continue }
             failures += 1
+            let state = ordered[index]
+            let epoch = plan.epochs[state.epoch]
+            let window = CrashExpectation.window(of: epoch.end ?? records.count, in: positions) ?? (0, 0)
+            let step = window.after == window.before ? "the final unmount" : snapshots[window.after].step
             var failure = CrashStateFailure(epoch: state.epoch, writesApplied: state.writes, writesInEpoch: epoch.writes.count,
                                             step: step, problem: problem)
             if failures <= CrashStateSearch.reportedFailures {
@@ -111,146 +134,16 @@ struct CrashStateSearch {
                 evidence.append(.crashState(failure))
             }
             log.append("  " + failure.description)
+            if let same = identicalOf[index] {
+                log.append("    the same image, not checked again: " + same.map { $0.isEmpty ? "no writes" : "writes \($0)" }.joined(separator: "; "))
+            }
         }
+        if let abort = schedule.abort { evidence.append(.environment(abort)) }
         let seconds = monotonicSeconds() - started
-        log.append("crash states: \(checked) checked, \(failures) failed, \(skipped + budgetSkipped) skipped, in \(formatSeconds(seconds))s (\(checked == 0 ? 0 : Int(Double(checked) / max(seconds, 1e-6))) a second)")
+        let checked = schedule.results.count, identical = schedule.identicalTo.count
+        log.append("crash states: time a state: " + timings.withLock { $0.perState })
+        log.append("crash states: \(checked) checked, \(failures) failed, \(identical) identical to one checked, \(skipped + schedule.budgetSkipped) skipped, in \(formatSeconds(seconds))s (\(checked == 0 ? 0 : Int(Double(checked) / max(seconds, 1e-6))) a second)")
         return (evidence, log)
-    }
-
-    /// Checks one state: the base plus the log's writes at `indices`. Nil when it holds, else the first
-    /// problem found. Throws when the base could not be rolled back (no later state could be trusted).
-    private func check(_ indices: [Int], over basePath: String, owed: [CrashExpectation.Owed],
-                       cache: inout WriteCache) throws -> String? {
-        let stateDisk = try EmulatedDisk(imagePath: basePath, mountPoint: directory + "/crash-fuse")
-        stateDisk.setLyingCache(true)
-        defer { stateDisk.powerCut() }
-        do {
-            let file = try FileDescriptor.open(stateDisk.filePath, .readWrite)
-            defer { file.close() }
-            try cache.apply(indices, to: file)
-        } catch {
-            return "cannot rebuild the state: \(error)"
-        }
-        let problem = checkMounted(stateDisk, owed: owed)
-        stateDisk.powerCut()
-        try stateDisk.stop()
-        return problem
-    }
-
-    private func checkMounted(_ stateDisk: EmulatedDisk, owed: [CrashExpectation.Owed]) -> String? {
-        let loop: LoopDevice
-        do {
-            loop = try (try? LoopDevice.attach(to: stateDisk.filePath, directIO: true)) ?? LoopDevice.attach(to: stateDisk.filePath)
-        } catch { return "cannot attach it: \(error)" }
-        defer { loop.detach() }
-        let filesystem = ScratchFilesystem(kind: kind, device: loop.path, mountPoint: directory + "/crash-mnt", mountOptions: mountOptions)
-        do { try filesystem.mount() } catch { return "does not mount: \(error)" }
-        var problem: String?
-        do {
-            let root = try FileDescriptor.open(filesystem.mountPoint, [.readOnly, .directory])
-            defer { root.close() }
-            problem = verify(owed, root: root)
-        } catch {
-            problem = "cannot open the mount: \(error)"
-        }
-        do { try filesystem.unmount() } catch {
-            filesystem.forceUnmount()
-            return problem ?? "unmount: \(error)"
-        }
-        if problem == nil && options.checkFilesystem {
-            let (clean, output) = filesystem.check()
-            if !clean {
-                let lines = output.split(separator: "\n").dropFirst()
-                problem = "fsck: " + (lines.first(where: { !$0.isEmpty }).map(String.init) ?? "failed")
-            }
-        }
-        return problem
-    }
-
-    private func verify(_ owed: [CrashExpectation.Owed], root: FileDescriptor) -> String? {
-        let oracle = Oracle()
-        for owed in owed {
-            let file = owed.file
-            let fd: FileDescriptor
-            do {
-                fd = try FileDescriptor.open(beneath: root, file, .readOnly)
-            } catch let error as Errno where error == .ENOENT {
-                if case .either(nil, _) = owed.expected { continue }
-                return "verify \(file): the file is missing"
-            } catch {
-                return "verify \(file): cannot open it: \(error)"
-            }
-            defer { fd.close() }
-            do {
-                let result = try verify(fd, file, owed.expected, oracle)
-                // A name in flux may show one of the files it was moving between: the first problem is the one told.
-                if !result.passed, try !owed.alternatives.contains(where: { try verify(fd, file, $0, oracle).passed }) {
-                    return Decision.describe(result).first ?? "verify \(file): failed"
-                }
-            } catch {
-                return "verify \(file): cannot read it: \(error)"
-            }
-        }
-        return nil
-    }
-
-    private func verify(_ fd: FileDescriptor, _ file: String, _ expected: ContentModel.Expected, _ oracle: Oracle) throws -> VerifyResult {
-        switch expected {
-        case .exact(let map): return try oracle.verify(fd, file: file, against: map)
-        case .either(let old, let new): return try oracle.verifyAfterPowerCut(fd, file: file, old: old, new: new).0
-        }
-    }
-}
-
-/// The logged writes' data, read from the write log once and kept (up to a budget) for the many states
-/// that replay the same prefix.
-private struct WriteCache {
-    let disk: EmulatedDisk
-    let records: [EmulatedDisk.WriteLogRecord]
-    private var data: [Int: [UInt8]] = [:]
-    private var bytes = 0
-    static let budget = 16 << 20
-
-    init(disk: EmulatedDisk, records: [EmulatedDisk.WriteLogRecord]) {
-        self.disk = disk
-        self.records = records
-    }
-
-    /// Writes the logged writes at `indices` into `fd`, in that order.
-    /// `keep`: keep their data for the next time (the writes of the epoch at hand, not the base's).
-    mutating func apply(_ indices: [Int], to fd: FileDescriptor, keep: Bool = true) throws {
-        for index in indices {
-            let record = records[index]
-            if record.kind == .zeroing {
-                // A hole reads as the zeros the disk was told to write, and costs no writing.
-                // (The emulated disk takes it as the loop device's own write-zeroes.)
-                try fd.allocate(mode: StepExecutor.fallocateMode([.punchHole, .keepSize]),
-                                offset: record.range.offset, length: record.range.length)
-                continue
-            }
-            let bytes = try self.bytes(of: index, keep: keep)
-            var done = 0
-            while done < bytes.count {
-                let wrote = try bytes.withUnsafeBytes { buffer in
-                    try fd.write(UnsafeRawBufferPointer(rebasing: buffer[done...]), at: record.range.offset + UInt64(done))
-                }
-                guard wrote > 0 else { throw Errno.EIO }
-                done += wrote
-            }
-        }
-    }
-
-    private mutating func bytes(of index: Int, keep: Bool) throws -> [UInt8] {
-        if let cached = data.removeValue(forKey: index) {
-            if keep { data[index] = cached } else { bytes -= cached.count }
-            return cached
-        }
-        guard let read = disk.writeLogData(records[index]) else { throw Errno.EIO }
-        if keep && bytes + read.count <= WriteCache.budget {
-            data[index] = read
-            bytes += read.count
-        }
-        return read
     }
 }
 
