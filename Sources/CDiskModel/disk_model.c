@@ -803,3 +803,27 @@ int disk_model_log_replay(disk_model *m, const char *out_path, uint64_t epoch, c
     pthread_mutex_unlock(&m->mu);
     return r;
 }
+
+struct write_log *disk_model_take_log(disk_model *m)
+{
+    pthread_mutex_lock(&m->mu);
+    write_log *log = m->log;
+    m->log = NULL;
+    pthread_mutex_unlock(&m->mu);
+    return log;
+}
+
+int disk_model_continue_log(disk_model *m, struct write_log *log)
+{
+    pthread_mutex_lock(&m->mu);
+    int r = m->log ? -EBUSY : write_log_append_restart(log);
+    if (r == 0)
+        m->log = log;
+    pthread_mutex_unlock(&m->mu);
+    return r;
+}
+
+void disk_model_free_log(struct write_log *log)
+{
+    write_log_free(log);
+}

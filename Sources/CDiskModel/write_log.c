@@ -140,6 +140,12 @@ int write_log_append_flush(write_log *log, uint32_t flags)
     return r;
 }
 
+int write_log_append_restart(write_log *log)
+{
+    struct disk_log_record record = {.kind = DISK_LOG_RESTART};
+    return append_record(log, record);
+}
+
 uint64_t write_log_count(const write_log *log)
 {
     return log->count;
@@ -229,6 +235,8 @@ int write_log_replay(const write_log *log, uint64_t disk_size, const char *out_p
             in_epoch = 0;
             continue;
         }
+        if (record->kind == DISK_LOG_RESTART)
+            break; // the replay covers the log up to its first power cut
         int wanted = current < epoch || every || (next < subset_count && subset[next] == in_epoch);
         if (current == epoch && !every && wanted)
             next++;

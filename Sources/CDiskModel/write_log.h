@@ -15,6 +15,7 @@ void write_log_free(write_log *log);
 // data NULL = a write of zeros (nothing kept). Returns 0 or -errno.
 int write_log_append_write(write_log *log, const void *data, uint64_t offset, uint64_t length, uint32_t flags);
 int write_log_append_flush(write_log *log, uint32_t flags);
+int write_log_append_restart(write_log *log);
 
 uint64_t write_log_count(const write_log *log);
 uint64_t write_log_flushes(const write_log *log);

@@ -33,6 +33,20 @@ final class CrashStatePlanTests: XCTestCase {
         XCTAssertEqual(plan.epochs.map(\.writes), [[0], [2]])
     }
 
+    /// The writes in flight at a power cut give crash states but never land; the log goes on after the
+    /// restart with the next disk's writes, over the prefix durable at the cut.
+    func testAPowerCutEndsAnEpochWhoseWritesNeverLand() {
+        var late = w
+        late.afterPowerCut = true
+        let restart = CrashStatePlan.Record(kind: .restart)
+        let plan = CrashStatePlan(records: [w, f, w, w, late, restart, w, f, w])
+        XCTAssertEqual(plan.epochs.map(\.writes), [[0], [2, 3], [6], [8]])
+        XCTAssertEqual(plan.epochs.map(\.end), [1, 5, 7, nil])
+        XCTAssertEqual(plan.epochs.map(\.durablePrefix), [[], [0], [0], [0, 6]])
+        // A cut right after a flush: no epoch of its own.
+        XCTAssertEqual(CrashStatePlan(records: [w, f, restart, w]).epochs.map(\.writes), [[0], [3]])
+    }
+
     func testStatesArePrefixesThenSinglesThenRandomSubsetsUpToTheLimit() {
         let plan = CrashStatePlan(records: Array(repeating: w, count: 30) + [f, w, w, f])
         let (states, skipped) = plan.states(epochs: [0, 1], randomSubsets: 5, limit: 1000, seed: 1)

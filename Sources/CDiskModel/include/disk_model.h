@@ -126,6 +126,7 @@ enum {
     DISK_LOG_WRITE = 0,
     DISK_LOG_ZERO = 1,  // a write of zeros (discard / write-zeroes); no data kept
     DISK_LOG_FLUSH = 2,
+    DISK_LOG_RESTART = 3, // the power came back: the disk holds its durable image (disk_model_continue_log)
 };
 
 enum {
@@ -170,6 +171,23 @@ uint64_t disk_model_log_flushes(disk_model *m);
 // Returns 0 or -errno (-EINVAL for an epoch past the log, or an unsorted subset).
 int disk_model_log_replay(disk_model *m, const char *out_path, uint64_t epoch, const uint64_t *subset,
                           uint64_t subset_count);
+
+// A power cut ends a disk's life, not its log's: the next disk, over the
+// durable image the first one left, continues the same log, so that a
+// crash-state search sees the epochs after the power cut too. Writes in
+// flight at the cut (after the last honoured flush) never reached the media;
+// a DISK_LOG_RESTART record says where the new disk's records begin.
+struct write_log;
+
+// Detaches m's write log (NULL when it has none): m logs nothing from now on.
+struct write_log *disk_model_take_log(disk_model *m);
+
+// Continues a detached log on m, after a DISK_LOG_RESTART record. Returns 0
+// or -errno (-EBUSY when m has a log already; the log is then not taken).
+int disk_model_continue_log(disk_model *m, struct write_log *log);
+
+// Frees a detached log that no disk continues.
+void disk_model_free_log(struct write_log *log);
 
 // snprintf into a caller's one-line error buffer (err may be NULL): the model's and the FUSE glue's reasons.
 void disk_format_error(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

@@ -8,10 +8,13 @@
 /// The emulated disk's faults change what the media got, so they change the states: a flush the lying
 /// cache ignored is no boundary (what came before it may still be lost), nor is a reordered flush (what
 /// came after it may land before what came before it: the two epochs are one), a dropped write never lands.
+/// A power cut ends an epoch too: the writes in flight then never land, and the log goes on (after a
+/// restart record) with the writes of the disk that came back with the durable image.
 public struct CrashStatePlan: Sendable {
     /// One record of the write log, as the plan needs it (the runner maps the disk's records to these).
     public struct Record: Equatable, Sendable {
-        public enum Kind: Sendable { case write, flush }
+        /// `restart`: the power came back after a cut.
+        public enum Kind: Sendable { case write, flush, restart }
         public var kind: Kind
         public var dropped = false, ignored = false, afterPowerCut = false, reordered = false
         public init(kind: Kind, dropped: Bool = false, ignored: Bool = false, afterPowerCut: Bool = false, reordered: Bool = false) {
@@ -30,7 +33,8 @@ public struct CrashStatePlan: Sendable {
         public var writes: [Int]
         /// Log index of the flush that ends the epoch; nil for the writes after the last flush.
         public var end: Int?
-        /// Log indices of every write that lands on the media before this epoch starts, in log order.
+        /// Log indices of every write that lands on the media before this epoch starts, in log order. The
+        /// prefix of a later epoch extends an earlier one's (it only ever grows).
         public var durablePrefix: [Int]
     }
 
@@ -46,7 +50,7 @@ public struct CrashStatePlan: Sendable {
 
     public let epochs: [Epoch]
 
-    /// Cuts the log into epochs. Records after a power cut never reach the media and are left out.
+    /// Cuts the log into epochs. Records after a power cut (until the restart) never reach the media and are left out.
     public init(records: [Record]) {
         var epochs: [Epoch] = [], prefix: [Int] = [], current: [Int] = []
         for (index, record) in records.enumerated() where !record.afterPowerCut {
@@ -57,6 +61,10 @@ public struct CrashStatePlan: Sendable {
                 guard !record.ignored && !record.reordered else { continue }
                 epochs.append(Epoch(number: epochs.count, writes: current, end: index, durablePrefix: prefix))
                 prefix += current
+                current = []
+            case .restart:
+                // The writes in flight at the cut give crash states of their own, but never reached the media.
+                if !current.isEmpty { epochs.append(Epoch(number: epochs.count, writes: current, end: index, durablePrefix: prefix)) }
                 current = []
             }
         }

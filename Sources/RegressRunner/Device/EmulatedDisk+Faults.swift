@@ -29,7 +29,7 @@ extension EmulatedDisk {
 extension CrashStatePlan.Record {
     /// The plan's view of one record of the emulated disk's write log.
     init(_ record: EmulatedDisk.WriteLogRecord) {
-        self.init(kind: record.kind == .flush ? .flush : .write, dropped: record.dropped, ignored: record.ignored,
+        self.init(kind: record.kind == .flush ? .flush : record.kind == .restart ? .restart : .write, dropped: record.dropped, ignored: record.ignored,
                   afterPowerCut: record.afterPowerCut, reordered: record.reordered)
     }
 }

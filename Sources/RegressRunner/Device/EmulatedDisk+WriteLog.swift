@@ -15,7 +15,9 @@ import RegressCore
 /// the log holds nothing else.
 extension EmulatedDisk {
     public struct WriteLogRecord: Sendable, Equatable {
-        public enum Kind: Sendable { case write, zeroing, flush }
+        /// `restart`: the power came back after a cut; the records after it are the next disk's, which
+        /// started from the durable image (see `continueWriteLog`).
+        public enum Kind: Sendable { case write, zeroing, flush, restart }
         public var kind: Kind
         public var range: ByteRange
         /// The model dropped this write (a `drop-writes` fault), ignored this flush (a lying cache), or saw
@@ -35,6 +37,7 @@ extension EmulatedDisk {
         let got = disk_model_log_records(model, 0, &raw, count)
         return raw.prefix(Int(got)).map { record in
             let kind: WriteLogRecord.Kind = record.kind == UInt32(DISK_LOG_FLUSH) ? .flush
+                : record.kind == UInt32(DISK_LOG_RESTART) ? .restart
                 : record.kind == UInt32(DISK_LOG_ZERO) ? .zeroing : .write
             return WriteLogRecord(kind: kind, range: ByteRange(offset: record.offset, length: record.length),
                                   dropped: record.flags & UInt32(DISK_LOG_DROPPED) != 0,
@@ -51,7 +54,7 @@ extension EmulatedDisk {
     /// What a logged write wrote (zeros for a zeroing); nil for a flush or without a write log.
     public func writeLogData(_ record: WriteLogRecord) -> [UInt8]? {
         #if canImport(CEmulatedDisk)
-        guard let model, record.kind != .flush else { return nil }
+        guard let model, record.kind == .write || record.kind == .zeroing else { return nil }
         var raw = disk_log_record(offset: record.range.offset, length: record.range.length, data_at: record.dataAt,
                                   kind: UInt32(record.kind == .zeroing ? DISK_LOG_ZERO : DISK_LOG_WRITE), flags: 0)
         var bytes = [UInt8](repeating: 0, count: Int(record.range.length))
@@ -61,8 +64,43 @@ extension EmulatedDisk {
         #endif
     }
 
+    /// Hands the write log over to `next`, the disk that serves the durable image this one left after a
+    /// power cut: the log goes on there after a restart record. Call before this disk stops (its log
+    /// would go with it); the returned log must then be continued (`continueWriteLog`) or freed.
+    func takeWriteLog() -> OpaquePointer? {
+        #if canImport(CEmulatedDisk)
+        guard let model else { return nil }
+        return disk_model_take_log(model)
+        #else
+        return nil
+        #endif
+    }
+
+    /// Continues a log another disk logged until its power cut (`takeWriteLog`). On failure the log is freed.
+    func continueWriteLog(_ log: OpaquePointer) throws {
+        #if canImport(CEmulatedDisk)
+        guard let model else {
+            disk_model_free_log(log)
+            throw DeviceError.refused(imagePath, "emulated disk: stopped")
+        }
+        let rc = disk_model_continue_log(model, log)
+        if rc < 0 {
+            disk_model_free_log(log)
+            throw DeviceError.refused(imagePath, "emulated disk: cannot continue the write log: \(Errno(-rc).message)")
+        }
+        #endif
+    }
+
+    /// Frees a log taken from a disk that no other disk continues.
+    static func freeWriteLog(_ log: OpaquePointer) {
+        #if canImport(CEmulatedDisk)
+        disk_model_free_log(log)
+        #endif
+    }
+
     /// Writes a new sparse image at `path` holding the crash state: all writes of the epochs before `epoch`,
     /// then the writes of `epoch` whose index within it is in `writes` (all of them when nil), in log order.
+    /// The replay covers the log up to its first power cut.
     public func materialiseCrashState(at path: String, epoch: UInt64, writes: [UInt64]?) throws {
         #if canImport(CEmulatedDisk)
         guard let model else { throw DeviceError.refused(path, "emulated disk: stopped, its write log is gone") }

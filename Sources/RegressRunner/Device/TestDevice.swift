@@ -31,7 +31,7 @@ public final class TestDevice {
     public var directory: String { area.path }
 
     /// Where the emulated disk logs every write and flush from the first one (`writeLog`: a crash-state
-    /// search); nil once the logged disk is gone (a power cut attaches a disk without a log).
+    /// search). A power cut does not end the log: the disk attached after it continues it.
     public private(set) var writeLogPath: String?
 
     /// Makes the work area (and image) and attaches it. On failure, removes what it made.
@@ -65,7 +65,8 @@ public final class TestDevice {
         }
     }
 
-    private func attach() throws {
+    /// `continuing`: the write log of the disk before a power cut, which the new emulated disk continues.
+    private func attach(continuing log: OpaquePointer? = nil) throws {
         if case .scratch(let device) = kind { deviceNames.insert(lastPathComponent(device)) }
         guard case .loopImage(let size, let backend) = kind, let image else { return }
         defer {
@@ -74,8 +75,15 @@ public final class TestDevice {
         }
         switch backend {
         case .emulated:
-            let disk = try EmulatedDisk(imagePath: image.path, mountPoint: area.path + "/fuse", writeLog: writeLogPath)
+            let disk: EmulatedDisk
+            do {
+                disk = try EmulatedDisk(imagePath: image.path, mountPoint: area.path + "/fuse", writeLog: log == nil ? writeLogPath : nil)
+            } catch {
+                if let log { EmulatedDisk.freeWriteLog(log) }
+                throw error
+            }
             self.disk = disk
+            if let log { try disk.continueWriteLog(log) }
             // Direct I/O: the loop device's requests reach the FUSE file asynchronously and queue up, so the
             // emulated disk serves them back to back instead of waking up for each (bench/edisk-cost). A kernel
             // whose loop driver refuses direct I/O on a FUSE file gets the buffered loop device.
@@ -114,11 +122,17 @@ public final class TestDevice {
         }
         loop?.detach()
         loop = nil
-        try disk?.stop()
+        // The log goes on: the next disk starts from the durable image, which the log's epochs before the
+        // cut rebuild (a crash-state search replays the log from an all-zero image).
+        let log = disk?.takeWriteLog()
+        do {
+            try disk?.stop()
+        } catch {
+            if let log { EmulatedDisk.freeWriteLog(log) }
+            throw error
+        }
         disk = nil
-        // The log replays from an all-zero image: it cannot go on over the durable image the disk left.
-        writeLogPath = nil
-        try attach()
+        try attach(continuing: log)
     }
 
     /// Moves the image out of the work area (so that release and clean-up leave it), after detaching.

@@ -141,7 +141,6 @@ public struct CaseRunner {
         var currentStep = ""
         session.beforePowerCutRecovery = {
             crashStates.snapshot(model, after: currentStep)
-            crashStates.search()
         }
         func record(_ outcome: StepOutcome) {
             for change in outcome.changes { model.apply(change) }

@@ -26,7 +26,7 @@ final class CrashStateSchedule: @unchecked Sendable {
 
     // The reference base: the epoch's durable prefix, as a plain file, to tell a write's changed bytes.
     private let reference: FileDescriptor
-    private var referenceEpoch = 0
+    private var referenceEpoch = -1, referencePrefix = 0
     private var cache: CrashStateWriteCache
     private var changed: [Int: [Range<UInt64>]] = [:]
     private var identities: [CrashStateIdentity: Int] = [:]
@@ -131,10 +131,10 @@ final class CrashStateSchedule: @unchecked Sendable {
     /// The state's identity on the reference base, grown to its epoch first.
     private func identity(of state: CrashStatePlan.State, logIndices: [Int]) throws -> CrashStateIdentity {
         if referenceEpoch != state.epoch {
-            while referenceEpoch < state.epoch {
-                try cache.apply(plan.epochs[referenceEpoch].writes, to: reference, keep: false)
-                referenceEpoch += 1
-            }
+            let prefix = plan.epochs[state.epoch].durablePrefix
+            try cache.apply(Array(prefix[referencePrefix...]), to: reference, keep: false)
+            referencePrefix = prefix.count
+            referenceEpoch = state.epoch
             // Identities of other epochs never match again (the epoch is part of them).
             changed = [:]
             identities = [:]

@@ -147,9 +147,9 @@ struct CrashStateSearch {
     }
 }
 
-/// The case's side of `--crash-states`: the model and the write-log position at each step's end, and one
-/// search over the log when the logged disk's life ends (the final unmount, or a power cut, after which
-/// the disk carries on without a log).
+/// The case's side of `--crash-states`: the model and the write-log position at each step's end (and at a
+/// power cut, whose log goes on on the disk that comes back), and one search over the whole log at the
+/// final unmount.
 final class CrashStateRecorder {
     let device: TestDevice
     let filesystem: ScratchFilesystem

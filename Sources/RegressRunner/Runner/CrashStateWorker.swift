@@ -16,8 +16,8 @@ final class CrashStateWorker {
     private let filesystem: ScratchFilesystem
     private let basePath: String
     private let checkFilesystem: Bool
-    /// The base holds every write of the epochs before this one.
-    private(set) var baseEpoch = 0
+    /// The base holds this many writes of the durable prefix of the epoch at hand (prefixes only grow).
+    private var basePrefix = 0
     private var cache: CrashStateWriteCache
     private(set) var timings = CrashStateTimings()
 
@@ -47,17 +47,16 @@ final class CrashStateWorker {
                                        mountOptions: mountOptions)
     }
 
-    /// Makes every write of the epochs before `epoch` durable on the base (their data is not kept).
+    /// Makes the durable prefix of `epoch` durable on the base (the writes' data is not kept).
     func grow(to epoch: Int, plan: CrashStatePlan) throws {
-        guard baseEpoch < epoch else { return }
+        let prefix = plan.epochs[epoch].durablePrefix
+        guard basePrefix < prefix.count else { return }
         disk.setLyingCache(false)
         defer { disk.setLyingCache(true) }
-        while baseEpoch < epoch {
-            try cache.apply(plan.epochs[baseEpoch].writes, keep: false) { offset, bytes, length in
-                try disk.writeDirectly(bytes, at: offset, length: length)
-            }
-            baseEpoch += 1
+        try cache.apply(Array(prefix[basePrefix...]), keep: false) { offset, bytes, length in
+            try disk.writeDirectly(bytes, at: offset, length: length)
         }
+        basePrefix = prefix.count
         disk.flushDirectly()
     }
 

@@ -11,8 +11,8 @@ final class TestSession {
     private var root: FileDescriptor?
     /// The mappings `mmap` steps made, one a file name; an unmount (clean, or a power cut's) ends them all.
     var mappings: [String: FileMapping] = [:]
-    /// Called at a power cut once the filesystem is down and before the disk (and its write log) is gone:
-    /// the crash-state search takes its states there.
+    /// Called at a power cut once the filesystem is down and before the disk is gone: the crash-state
+    /// recorder notes where in the write log the cut fell.
     var beforePowerCutRecovery: (() -> Void)?
 
     /// A step could not be run for a reason outside the test (the mount vanished, a remount failed).
