@@ -56,4 +56,19 @@ final class CrashStateParallelTests: IntegrationTestCase {
             XCTAssertEqual(d, c, parallel.id + ": only sequential: \(c.filter { !d.contains($0) }); only parallel: \(d.filter { !c.contains($0) })")
         }
     }
+
+    /// `--crash-states-jobs` sets the workers (the log says how many); a bad value is one line and exit status 2.
+    func testTheCommandLineSetsTheWorkersAndRefusesABadValue() throws {
+        _ = try define("lying-fsync", CrashStateMetaTests.lyingFsync.replacingOccurrences(of: "filesystems: btrfs ext4 xfs", with: "filesystems: ext4"))
+        let common = ["run", "--tests-dir", testsDirectory, "--workdir", workDirectory, "--results", directory + "/results", "-q"]
+        let found = try regress(common + ["--crash-states=2", "--crash-states-jobs", "2", "lying-fsync"])
+        XCTAssertEqual(found.status, 1, found.standardError)
+        let log = try String(contentsOfFile: directory + "/results/latest/lying-fsync.ext4/log", encoding: .utf8)
+        XCTAssertTrue(log.contains("crash states: 2 at once"), log)
+
+        let bad = try regress(common + ["--crash-states", "--crash-states-jobs", "0", "lying-fsync"])
+        XCTAssertEqual(bad.status, 2, bad.standardError)
+        XCTAssertEqual(bad.standardError.split(separator: "\n").count, 1, bad.standardError)
+        XCTAssertTrue(bad.standardError.contains("--crash-states-jobs"), bad.standardError)
+    }
 }
