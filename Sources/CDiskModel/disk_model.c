@@ -695,14 +695,16 @@ void disk_model_get_stats(disk_model *m, struct disk_model_stats *out)
 // Writes every undo entry's durable content back into the image.
 static int restore_durable_locked(struct disk_model *m)
 {
+    static const uint8_t zeros[BLK];
     int ret = 0;
     for (size_t i = 0; i < m->n; i++) {
         struct blk *b = m->list[i];
         uint64_t off = b->idx * BLK;
         size_t len = off + BLK > m->size ? (size_t)(m->size - off) : BLK;
-        // A zero block becomes a hole again (and known to be zero): the next state's writes to it
-        // need no read of the old content, and the image stays sparse.
-        int r = b->durable ? pwrite_all(m->img_fd, b->durable, len, off) : zero_image(m, off, len);
+        // Zeros are written, not punched: on a host filesystem mounted with `discard` every punch is a
+        // synchronous discard of the host's disk (a crash-state search rolls back after every state).
+        // The block is known to be zero again: the next write to it needs no read of the old content.
+        int r = pwrite_all(m->img_fd, b->durable ? b->durable : zeros, len, off);
         if (r && !ret)
             ret = r;
         if (!r && !b->durable && m->known_zero && len == BLK)

@@ -20,6 +20,8 @@ final class CrashStateWorker {
     private var basePrefix = 0
     private var cache: CrashStateWriteCache
     private(set) var timings = CrashStateTimings()
+    /// One for the whole search: its chunk buffers are allocated (and faulted in) once, not every state.
+    private let oracle = Oracle()
 
     init(number: Int, directory: String, diskSize: UInt64, kind: FilesystemKind, mountOptions: String,
          checkFilesystem: Bool, cache: CrashStateWriteCache) throws {
@@ -87,7 +89,7 @@ final class CrashStateWorker {
         do {
             let root = try FileDescriptor.open(filesystem.mountPoint, [.readOnly, .directory])
             defer { root.close() }
-            problem = timings.measure(.verify) { CrashStateWorker.verify(owed, root: root) }
+            problem = timings.measure(.verify) { CrashStateWorker.verify(owed, root: root, oracle: oracle) }
         } catch {
             problem = "cannot open the mount: \(error)"
         }
@@ -115,8 +117,7 @@ final class CrashStateWorker {
         unlink(basePath)
     }
 
-    private static func verify(_ owed: [CrashExpectation.Owed], root: FileDescriptor) -> String? {
-        let oracle = Oracle()
+    private static func verify(_ owed: [CrashExpectation.Owed], root: FileDescriptor, oracle: Oracle) -> String? {
         for owed in owed {
             let file = owed.file
             let fd: FileDescriptor
