@@ -724,6 +724,7 @@ int disk_model_roll_back(disk_model *m)
         if (m->tab)
             memset(m->tab, 0, m->tab_cap * sizeof(*m->tab));
         m->cut = 0;
+        m->overtaking = 0; // a restarted disk: no flush is pending to be overtaken
     }
     pthread_mutex_unlock(&m->mu);
     return ret;
