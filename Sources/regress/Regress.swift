@@ -16,7 +16,7 @@ struct Regress: ParsableCommand {
         Exit status: 0 all passed (or skipped), 1 a test failed, 2 bad usage or a bad test file, \
         125 nothing could run (as `git bisect run` expects for "cannot test this commit").
         """,
-        subcommands: [Run.self, List.self, Show.self, Import.self, Merge.self, Lava.self, CleanupCommand.self, RunCase.self],
+        subcommands: [Run.self, List.self, Show.self, Import.self, Explore.self, Merge.self, Lava.self, CleanupCommand.self, RunCase.self],
         defaultSubcommand: nil
     )
 

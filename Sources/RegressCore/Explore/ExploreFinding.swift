@@ -1,0 +1,62 @@
+/// What `regress explore` found and shrank, written as the tests.d file it hands the user: the smallest
+/// workload that still fails the same way, under a header naming the filesystem, the seed, the original
+/// workload and how it was shrunk.
+public struct ExploreFinding: Sendable {
+    public var original: Workload
+    public var shrunk: Workload
+    public var fault: InjectedFault?
+    public var signature: FailureSignature
+    /// The first reasons of the shrunk workload's failing run.
+    public var reasons: [String]
+    /// Whether the failure shows without the crash-state search (`regress run FILE`), or only with it.
+    public var needsCrashStates: Bool
+    /// Predicate calls of delta debugging and of the range shrinker, and the runs they cost (a candidate
+    /// that breaks a rule of the workload is refused without running).
+    public var deltaDebuggingTries: Int
+    public var rangeTries: Int
+    public var runs: Int
+    public var operations: Int
+
+    public init(original: Workload, shrunk: Workload, fault: InjectedFault?, signature: FailureSignature, reasons: [String],
+                needsCrashStates: Bool, deltaDebuggingTries: Int, rangeTries: Int, runs: Int, operations: Int) {
+        self.original = original
+        self.shrunk = shrunk
+        self.fault = fault
+        self.signature = signature
+        self.reasons = reasons
+        self.needsCrashStates = needsCrashStates
+        self.deltaDebuggingTries = deltaDebuggingTries
+        self.rangeTries = rangeTries
+        self.runs = runs
+        self.operations = operations
+    }
+
+    /// The file's name in the output directory: the workload's, which names filesystem, seed and index.
+    public var fileName: String { original.name }
+
+    public var text: String {
+        let fs = original.filesystem.rawValue
+        var comment = [
+            "Found by `regress explore --fs \(fs) --seed \(original.seed) --ops \(operations)\(fault.map { " --inject-fault \($0.rawValue)" } ?? "")`:",
+            "workload \(original.index) of seed \(original.seed) on \(fs), \(original.steps.count) steps, shrunk to \(shrunk.steps.count)",
+            "(delta debugging: \(deltaDebuggingTries) tries; ranges: \(rangeTries) tries; \(runs) runs).",
+            "It fails with \(signature):",
+        ]
+        comment += reasons.prefix(3).map { "  " + $0.split(whereSeparator: \.isNewline).joined(separator: " ") }
+        comment.append(needsCrashStates ? "Only the crash-state search shows it: regress run --crash-states FILE"
+                                        : "Reproduce: regress run FILE")
+        return shrunk.text(comment: comment)
+    }
+}
+
+/// The numbers explore shows from a case's step log.
+public enum CrashStateCount {
+    /// The states a case checked, from its log line `crash states: N checked, …`; 0 without one.
+    public static func checked(in log: [String]) -> Int {
+        for line in log where line.hasPrefix("crash states: ") {
+            let words = line.dropFirst("crash states: ".count).split(separator: " ")
+            if words.count >= 2, words[1].hasPrefix("checked"), let count = Int(words[0]) { return count }
+        }
+        return 0
+    }
+}

@@ -1,0 +1,86 @@
+/// How a case failed, coarsely enough that a shrunk workload can be said to fail *the same way* as the one
+/// explore found, and finely enough that shrinking cannot slip from one bug to another (a candidate that
+/// lost the step which made an offset valid now fails with EINVAL: a different failure, not a smaller one).
+public struct FailureSignature: Equatable, Sendable, CustomStringConvertible {
+    /// One kind of problem a failing case shows.
+    public enum Problem: Hashable, Sendable, Comparable, CustomStringConvertible {
+        /// A step's outcome was not its expectation: the command (`fsync`, not the file) and what it got
+        /// (an errno name, or `success` where an errno was required).
+        case unexpectedOutcome(command: String, got: String)
+        /// A file did not hold what it was owed: missing, the wrong size or the wrong bytes, whether
+        /// `verify` found it or a crash state did (the same broken promise, seen at another moment).
+        case lostData
+        /// A file could not be read back (EIO and the like).
+        case unreadable
+        /// A crash state the filesystem could not mount.
+        case unmountable
+        /// fsck rejected the filesystem, after the test or in a crash state.
+        case fsck
+        /// The kernel logged a warning, BUG, oops…
+        case kernelWarning
+        case timeout
+        /// Anything else a crash state reported (it could not be rebuilt…).
+        case otherCrashState
+
+        public var description: String {
+            switch self {
+            case .unexpectedOutcome(let command, let got): return "\(command) got \(got)"
+            case .lostData: return "lost data"
+            case .unreadable: return "unreadable file"
+            case .unmountable: return "unmountable crash state"
+            case .fsck: return "fsck"
+            case .kernelWarning: return "kernel warning"
+            case .timeout: return "timeout"
+            case .otherCrashState: return "crash state"
+            }
+        }
+    }
+
+    public let verdict: Verdict
+    public let problems: Set<Problem>
+
+    public init(verdict: Verdict, problems: Set<Problem>) {
+        self.verdict = verdict
+        self.problems = problems
+    }
+
+    public init(_ result: TestResult) {
+        var problems: Set<Problem> = []
+        for evidence in result.evidence {
+            switch evidence {
+            case .stepFailed(let failure):
+                let command = failure.step.split(separator: " ").first.map(String.init) ?? failure.step
+                problems.insert(.unexpectedOutcome(command: command, got: failure.got?.name ?? "success"))
+            case .verified(let verification) where !verification.passed:
+                problems.insert(verification.readError == nil ? .lostData : .unreadable)
+            case .crashState(let failure):
+                problems.insert(FailureSignature.classify(crashStateProblem: failure.problem))
+            case .fsckFailed: problems.insert(.fsck)
+            case .kernelLog: problems.insert(.kernelWarning)
+            case .timedOut: problems.insert(.timeout)
+            default: break
+            }
+        }
+        self.init(verdict: result.verdict, problems: problems)
+    }
+
+    /// What a crash state's problem text says (`CrashStateSearch` writes `verify F: …`, `does not mount: …`,
+    /// `fsck: …`).
+    static func classify(crashStateProblem problem: String) -> Problem {
+        if problem.hasPrefix("verify ") { return problem.contains(": cannot read it") || problem.contains(": cannot open it") ? .unreadable : .lostData }
+        if problem.hasPrefix("does not mount") { return .unmountable }
+        if problem.hasPrefix("fsck") { return .fsck }
+        return .otherCrashState
+    }
+
+    /// Whether `candidate` fails the same way as this (the original): the same verdict, at least one of
+    /// the original's kinds of problem, and no kind the original did not show. Fewer kinds are fine (a
+    /// smaller workload may lose the data without also confusing fsck); a new kind is another failure.
+    public func isReproduced(by candidate: FailureSignature) -> Bool {
+        candidate.verdict == verdict && !candidate.problems.isEmpty && candidate.problems.isSubset(of: problems)
+    }
+
+    public var description: String {
+        "\(verdict.rawValue): " + (problems.isEmpty ? "no problem" : problems.sorted().map(\.description).joined(separator: ", "))
+    }
+}

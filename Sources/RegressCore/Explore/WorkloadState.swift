@@ -1,0 +1,223 @@
+/// What the files of a workload are at one point of it, and whether a step may come next with the
+/// expectation it carries: the one rule book that the generator draws from and that a shrunk candidate is
+/// replayed against (a candidate that breaks a rule is never run: it would fail another way).
+///
+/// The content is the project's `ContentModel`, fed the changes each step makes when it succeeds, so that
+/// sizes (collapse and insert need the file's size) and bytes (dedupe succeeds only on equal bytes) are
+/// known exactly, except for files a step touched while the filesystem was full: such a step may have
+/// done part of its work or none, so those files are *uncertain* and no step whose validity depends on
+/// their size or bytes is allowed on them.
+struct WorkloadState {
+    /// Where free space stands: filling the filesystem takes it away; unlinking the padding gives it back
+    /// once a sync commits the unlink (btrfs, xfs and ext4 all free the blocks at commit).
+    enum Space: Equatable { case available, full(padding: Int), freedAtNextSync }
+
+    let filesystem: FilesystemKind
+    private(set) var model = ContentModel()
+    private(set) var directories: Set<String> = [""]
+    private(set) var uncertain: Set<Int> = []
+    private(set) var space = Space.available
+    private(set) var powerCutDone = false
+
+    static let block = Size.blockUnit
+
+    init(filesystem: FilesystemKind) { self.filesystem = filesystem }
+
+    // MARK: what exists
+
+    var files: [String] { model.fileNames }
+    func isFile(_ name: String) -> Bool { model.names[name] != nil }
+    func isDirectory(_ name: String) -> Bool { directories.contains(name) }
+    func isFree(_ name: String) -> Bool { !isFile(name) && !isDirectory(name) }
+    func size(of name: String) -> UInt64? { model.content(of: name)?.size }
+    /// The file exists and its size and bytes are known exactly.
+    func isCertain(_ name: String) -> Bool { model.names[name].map { !uncertain.contains($0) } ?? false }
+    var isFull: Bool { space != .available }
+
+    static func parent(of name: String) -> String { name.split(separator: "/").dropLast().joined(separator: "/") }
+    static func isAligned(_ values: UInt64...) -> Bool { values.allSatisfy { $0 % block == 0 } }
+
+    /// A data step may name a file that exists, or a free name in an existing directory (O_CREAT).
+    func canOpenOrCreate(_ name: String) -> Bool {
+        isFile(name) || (isFree(name) && isDirectory(WorkloadState.parent(of: name)))
+    }
+
+    // MARK: the rules
+
+    /// Nil when `step` may run next and its expectation is right; otherwise why not.
+    func problem(with step: WorkloadStep) -> String? {
+        if powerCutDone {
+            if case .verify(let name) = step.operation { return name.map { isFile($0) ? nil : "no file \($0)" } ?? nil }
+            return "only verify follows the power cut"
+        }
+        if isFull && !step.mayRunOutOfSpace && !WorkloadState.runsOnAFullFilesystem(step.operation) {
+            return "the filesystem is full: the step needs 'allow ENOSPC'"
+        }
+        let features = filesystem.features
+        switch step.operation {
+        case .write(let name, let offset, let length, _, let direct):
+            guard canOpenOrCreate(name) else { return "cannot create \(name)" }
+            guard length > 0 else { return "an empty write" }
+            if direct && !WorkloadState.isAligned(offset, length) { return "O_DIRECT needs whole blocks" }
+        case .truncate(let name, _):
+            guard canOpenOrCreate(name) else { return "cannot create \(name)" }
+        case .allocate(let name, _, let length, _), .punch(let name, _, let length), .zero(let name, _, let length, _):
+            guard canOpenOrCreate(name) else { return "cannot create \(name)" }
+            guard length > 0 else { return "an empty range (EINVAL)" }
+        case .collapse(let name, let offset, let length):
+            guard features.contains(.collapse) else { return "\(filesystem.rawValue) has no collapse" }
+            guard isCertain(name), let size = size(of: name) else { return "\(name)'s size is not known" }
+            guard length > 0, WorkloadState.isAligned(offset, length) else { return "collapse needs whole blocks" }
+            guard offset + length < size else { return "collapse must end before the end of file" }
+        case .insert(let name, let offset, let length):
+            guard features.contains(.insert) else { return "\(filesystem.rawValue) has no insert" }
+            guard isCertain(name), let size = size(of: name) else { return "\(name)'s size is not known" }
+            guard length > 0, WorkloadState.isAligned(offset, length) else { return "insert needs whole blocks" }
+            guard offset < size else { return "insert must start before the end of file" }
+        case .reflink(let name, let source, let sourceOffset, let offset, let length):
+            guard features.contains(.reflink) else { return "\(filesystem.rawValue) has no reflink" }
+            guard isCertain(source), let sourceSize = size(of: source) else { return "\(source)'s size is not known" }
+            guard canOpenOrCreate(name) else { return "cannot create \(name)" }
+            guard length > 0, WorkloadState.isAligned(sourceOffset, offset, length) else { return "reflink needs whole blocks" }
+            guard sourceOffset + length <= sourceSize else { return "reflink beyond the source's end" }
+            if model.names[name] != nil && model.names[name] == model.names[source],
+               sourceOffset < offset + length && offset < sourceOffset + length { return "overlapping ranges of one file" }
+        case .dedupe(let name, let source, let sourceOffset, let offset, let length, let differs):
+            guard features.contains(.dedupe) else { return "\(filesystem.rawValue) has no dedupe" }
+            guard isCertain(source), isCertain(name), let sourceSize = size(of: source), let size = size(of: name) else {
+                return "the files' bytes are not known"
+            }
+            guard length > 0, WorkloadState.isAligned(sourceOffset, offset, length) else { return "dedupe needs whole blocks" }
+            guard sourceOffset + length <= sourceSize, offset + length <= size else { return "dedupe beyond an end of file" }
+            if model.names[name] == model.names[source], sourceOffset < offset + length && offset < sourceOffset + length {
+                return "overlapping ranges of one file"
+            }
+            let same = WorkloadState.sameBytes(model.content(of: source)!, sourceOffset, model.content(of: name)!, offset, length)
+            if same == differs { return differs ? "the ranges hold the same bytes: dedupe succeeds" : "the ranges differ: dedupe fails with EBADE" }
+        case .fsync(let name), .fdatasync(let name):
+            guard isFile(name) || (isDirectory(name) && !name.isEmpty) else { return "no file or directory \(name)" }
+        case .sync, .syncfs, .remount, .powerCut, .lyingCache:
+            break
+        case .mkdir(let name):
+            guard isFree(name), isDirectory(WorkloadState.parent(of: name)) else { return "cannot make directory \(name)" }
+        case .rename(let from, let to):
+            guard from != to, isDirectory(WorkloadState.parent(of: to)), !isDirectory(to) else { return "cannot rename to \(to)" }
+            if isDirectory(from) {
+                guard !from.isEmpty, isFree(to), !to.hasPrefix(from + "/") else { return "cannot move directory \(from) to \(to)" }
+            } else {
+                guard isFile(from) else { return "no file \(from)" }
+                // rename(2) between two names of one file does nothing and keeps both: the model would drop one.
+                if isFile(to) && model.names[to] == model.names[from] { return "\(from) and \(to) name the same file" }
+            }
+        case .link(let from, let to):
+            guard isFile(from), isFree(to), isDirectory(WorkloadState.parent(of: to)) else { return "cannot link \(from) to \(to)" }
+        case .unlink(let name):
+            guard isFile(name) else { return "no file \(name)" }
+        case .fill(let name, _):
+            guard !isFull else { return "the filesystem is already full" }
+            guard isFree(name), isDirectory(WorkloadState.parent(of: name)) else { return "the padding must be a new file" }
+        case .verify(let name):
+            if let name, !isFile(name) { return "no file \(name)" }
+        }
+        return nil
+    }
+
+    /// Steps that need no free space: they cannot fail with ENOSPC even on a full filesystem.
+    static func runsOnAFullFilesystem(_ operation: WorkloadOperation) -> Bool {
+        switch operation {
+        case .sync, .verify, .powerCut, .lyingCache, .unlink: return true
+        default: return false
+        }
+    }
+
+    /// Applies what `step` does when it succeeds (a step allowed to run out of space may also do part of
+    /// it, or nothing: its files become uncertain). Call only when `problem(with:)` is nil.
+    mutating func apply(_ step: WorkloadStep) {
+        switch step.operation {
+        case .write(let name, let offset, let length, let pattern, _):
+            model.apply(.create(file: name))
+            model.apply(.write(file: name, byte: pattern, range: ByteRange(offset: offset, length: length), durable: false))
+        case .truncate(let name, let size):
+            model.apply(.create(file: name))
+            model.apply(.truncate(file: name, size: size))
+        case .allocate(let name, let offset, let length, let keep):
+            allocate(name, keep ? .keepSize : [], offset, length)
+        case .punch(let name, let offset, let length):
+            allocate(name, [.punchHole, .keepSize], offset, length)
+        case .zero(let name, let offset, let length, let keep):
+            allocate(name, keep ? [.zeroRange, .keepSize] : .zeroRange, offset, length)
+        case .collapse(let name, let offset, let length):
+            allocate(name, .collapseRange, offset, length)
+        case .insert(let name, let offset, let length):
+            allocate(name, .insertRange, offset, length)
+        case .reflink(let name, let source, let sourceOffset, let offset, let length):
+            model.apply(.create(file: name))
+            model.apply(.clone(file: name, source: source, sourceOffset: sourceOffset, offset: offset, length: length))
+        case .dedupe:
+            break   // never changes what a file reads
+        case .fsync(let name), .fdatasync(let name):
+            model.apply(.makeDurable(file: name))
+        case .sync, .syncfs, .remount:
+            model.apply(.makeAllDurable)
+            if space == .freedAtNextSync { space = .available }
+        case .mkdir(let name):
+            directories.insert(name)
+        case .rename(let from, let to):
+            if isDirectory(from) {
+                func moved(_ path: String) -> String { path == from ? to : to + path.dropFirst(from.count) }
+                directories = Set(directories.map { $0 == from || $0.hasPrefix(from + "/") ? moved($0) : $0 })
+            }
+            model.apply(.rename(from: from, to: to))
+        case .link(let from, let to):
+            model.apply(.link(from: from, to: to))
+        case .unlink(let name):
+            let inode = model.names[name]
+            model.apply(.remove(file: name))
+            if case .full(let padding) = space, inode == padding, !model.names.values.contains(padding) {
+                space = .freedAtNextSync
+            }
+        case .fill(let name, let size):
+            model.apply(.create(file: name))
+            model.apply(.write(file: name, byte: 0xee, range: ByteRange(offset: 0, length: size), durable: false))
+            let inode = model.names[name]!
+            uncertain.insert(inode)
+            space = .full(padding: inode)
+        case .verify, .lyingCache:
+            break
+        case .powerCut:
+            model.apply(.powerCut)
+            powerCutDone = true
+        }
+        if step.mayRunOutOfSpace {
+            for name in [step.file, WorkloadState.source(of: step.operation)].compactMap({ $0 }) {
+                if let inode = model.names[name] { uncertain.insert(inode) }
+            }
+        }
+    }
+
+    private mutating func allocate(_ name: String, _ flags: AllocateFlags, _ offset: UInt64, _ length: UInt64) {
+        model.apply(.create(file: name))
+        model.apply(.allocate(file: name, flags: flags, range: ByteRange(offset: offset, length: length)))
+    }
+
+    static func source(of operation: WorkloadOperation) -> String? {
+        switch operation {
+        case .reflink(_, let source, _, _, _), .dedupe(_, let source, _, _, _, _): return source
+        default: return nil
+        }
+    }
+
+    /// Whether `a[aOffset..<+length]` and `b[bOffset..<+length]` read the same bytes.
+    static func sameBytes(_ a: ExtentMap, _ aOffset: UInt64, _ b: ExtentMap, _ bOffset: UInt64, _ length: UInt64) -> Bool {
+        func pieces(_ map: ExtentMap, _ offset: UInt64) -> [(UInt64, UInt8)] {
+            var result: [(UInt64, UInt8)] = []
+            map.forEachPiece(in: offset..<offset + length) { range, byte in
+                if let last = result.last, last.1 == byte { result[result.count - 1].0 += UInt64(range.count) }
+                else { result.append((UInt64(range.count), byte)) }
+            }
+            return result
+        }
+        let (x, y) = (pieces(a, aOffset), pieces(b, bOffset))
+        return x.count == y.count && zip(x, y).allSatisfy { $0.0 == $1.0 && $0.1 == $1.1 }
+    }
+}

@@ -1,0 +1,154 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import RegressCore
+
+/// `regress explore` (issue 11.4): random workloads from `WorkloadGenerator`, each run as a case with the
+/// crash-state search on, through the same `Suite` (a child process a case, -j, timeouts, clean-up) that
+/// runs a tests.d file, until the time is up. The first failure is shrunk (`DeltaDebugging` over its
+/// steps, then `RangeShrinking` over their numbers) for as long as it fails the same way
+/// (`FailureSignature`), and handed back as an `ExploreFinding`.
+public final class Explorer {
+    public struct Options: Sendable {
+        public var filesystem: FilesystemKind
+        public var seed: UInt64
+        public var operations = 20
+        /// Stop starting workloads after this many seconds.
+        public var seconds = 60.0
+        /// Stop after this many workloads (nil: only the time limits them).
+        public var workloads: Int?
+        public var fault: InjectedFault?
+        /// How the cases run: jobs, timeout, and the crash-state search's options (`caseOptions.crashStates`).
+        public var suite = Suite.Options()
+        /// Runs the shrinking may cost (candidates the workload's rules refuse cost none).
+        public var shrinkRuns = 150
+        public init(filesystem: FilesystemKind, seed: UInt64) {
+            self.filesystem = filesystem
+            self.seed = seed
+        }
+    }
+
+    public enum Event {
+        case workloadFinished(index: Int, TestResult, crashStates: Int)
+        case shrinking(Workload, FailureSignature, crashStatesNeeded: Bool)
+        case shrinkRun(steps: Int, failed: Bool, runs: Int)
+    }
+
+    public struct Outcome {
+        public var workloads = 0
+        public var crashStates = 0
+        public var failures = 0
+        /// Cases the machine failed (verdict error), with their first reason.
+        public var errors: [String] = []
+        /// Why nothing could run here (not root, no mkfs…).
+        public var skipped: String?
+        public var seconds = 0.0
+        public var finding: ExploreFinding?
+    }
+
+    let options: Options
+    public init(options: Options) { self.options = options }
+
+    private var interrupted: Bool { Suite.interruptedBySignal != 0 }
+
+    public func run(onEvent: (Event) -> Void) -> Outcome {
+        var outcome = Outcome()
+        let started = monotonicSeconds()
+        defer { outcome.seconds = monotonicSeconds() - started }
+        let generator = WorkloadGenerator(filesystem: options.filesystem, seed: options.seed, operations: options.operations)
+        var index = 0
+        while monotonicSeconds() - started < options.seconds, !interrupted {
+            let count = min(options.suite.jobs, options.workloads.map { $0 - index } ?? Int.max)
+            guard count > 0 else { break }
+            let workloads = (index..<index + count).map { workload(generator, $0) }
+            index += count
+            let cases = workloads.map(testCase)
+            if let reason = cases.first?.skipReason {
+                outcome.skipped = reason
+                return outcome
+            }
+            let results = Suite(options: options.suite).run(cases, onEvent: { _ in })
+            var found: (Workload, TestResult)?
+            for (workload, result) in zip(workloads, results) {
+                guard !result.evidence.contains(where: { if case .notRun = $0 { return true } else { return false } }) else { continue }
+                let states = CrashStateCount.checked(in: result.log)
+                outcome.workloads += 1
+                outcome.crashStates += states
+                onEvent(.workloadFinished(index: workload.index, result, crashStates: states))
+                switch result.verdict {
+                case .fail:
+                    outcome.failures += 1
+                    if found == nil { found = (workload, result) }
+                case .error: outcome.errors.append("\(workload.name): \(result.reasons.first ?? "error")")
+                default: break
+                }
+            }
+            if interrupted { break }
+            if let (workload, result) = found {
+                outcome.finding = shrink(workload, failing: result, onEvent: onEvent)
+                break
+            }
+            // A machine that fails every case (mkfs missing a feature, a full /var/tmp) finds no bug: stop.
+            if outcome.errors.count >= 3 && outcome.errors.count == outcome.workloads { break }
+        }
+        return outcome
+    }
+
+    func workload(_ generator: WorkloadGenerator, _ index: Int) -> Workload {
+        let workload = generator.workload(index)
+        return options.fault?.inject(into: workload) ?? workload
+    }
+
+    /// The workload as `regress run` plans its file: parsed from its text, one case on the filesystem.
+    func testCase(_ workload: Workload) -> TestCase {
+        do {
+            let test = try workload.parse()
+            return Planner(filesystems: [options.filesystem]).plan([test])[0]
+        } catch {
+            // The generator's output always parses (a unit test holds it to that); if it ever does not,
+            // the case says why instead of running.
+            let test = TestDefinition(name: workload.name, path: workload.name)
+            return TestCase(test: test, filesystem: options.filesystem, skipReason: "the generated workload does not parse: \(error)")
+        }
+    }
+
+    /// One case, alone, with or without the crash-state search.
+    func runOne(_ workload: Workload, crashStates: Bool) -> TestResult {
+        var suite = options.suite
+        suite.jobs = 1
+        if !crashStates { suite.caseOptions.crashStates = nil }
+        return Suite(options: suite).run([testCase(workload)], onEvent: { _ in })[0]
+    }
+
+    /// Shrinks a failing workload to the smallest that still fails the same way. When the failure also
+    /// shows without the crash-state search, it is shrunk that way (cheaper, and the file it gives fails
+    /// under a plain `regress run`).
+    func shrink(_ workload: Workload, failing: TestResult, onEvent: (Event) -> Void) -> ExploreFinding {
+        let found = FailureSignature(failing)
+        let plain = runOne(workload, crashStates: false)
+        let plainSignature = FailureSignature(plain)
+        let needsCrashStates = !found.isReproduced(by: plainSignature)
+        let target = needsCrashStates ? found : plainSignature
+        var last = needsCrashStates ? failing : plain
+        var runs = 1
+        onEvent(.shrinking(workload, target, crashStatesNeeded: needsCrashStates))
+
+        func stillFails(_ steps: [WorkloadStep]) -> Bool {
+            let candidate = Workload(filesystem: workload.filesystem, seed: workload.seed, index: workload.index, steps: steps)
+            guard candidate.problem == nil, runs < options.shrinkRuns, !interrupted else { return false }
+            runs += 1
+            let result = runOne(candidate, crashStates: needsCrashStates)
+            let same = target.isReproduced(by: FailureSignature(result))
+            if same { last = result }
+            onEvent(.shrinkRun(steps: steps.count, failed: same, runs: runs))
+            return same
+        }
+        let steps = DeltaDebugging.minimize(workload.steps, budget: 2000, pinned: Workload.isFraming, stillFails: stillFails)
+        let ranges = RangeShrinking.minimize(steps.items, budget: 200, stillFails: stillFails)
+        var shrunk = workload
+        shrunk.steps = ranges.steps
+        return ExploreFinding(original: workload, shrunk: shrunk, fault: options.fault, signature: target, reasons: last.reasons,
+                              needsCrashStates: needsCrashStates, deltaDebuggingTries: steps.tries, rangeTries: ranges.tries,
+                              runs: runs, operations: options.operations)
+    }
+}
