@@ -23,7 +23,7 @@ public enum InjectedFault: String, CaseIterable, Sendable {
             if state.problem(with: step) == nil { state.apply(step) }
         }
         if site == nil {
-            let name = ["lie", "lie1", "lie2"].first(where: state.isFree) ?? "lie3"
+            let name = ["lie", "lie1", "lie2"].first(where: state.isUnbound) ?? "lie3"
             let cut = workload.steps.firstIndex { $0.operation == .powerCut } ?? workload.steps.count
             workload.steps.insert(contentsOf: [WorkloadStep(.write(file: name, offset: 0, length: 64 << 10, pattern: 0x5a, direct: false)),
                                                WorkloadStep(.fsync(name))], at: cut)

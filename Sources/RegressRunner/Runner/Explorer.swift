@@ -54,7 +54,6 @@ public final class Explorer {
     public func run(onEvent: (Event) -> Void) -> Outcome {
         var outcome = Outcome()
         let started = monotonicSeconds()
-        defer { outcome.seconds = monotonicSeconds() - started }
         let generator = WorkloadGenerator(filesystem: options.filesystem, seed: options.seed, operations: options.operations)
         var index = 0
         while monotonicSeconds() - started < options.seconds, !interrupted {
@@ -65,7 +64,7 @@ public final class Explorer {
             let cases = workloads.map(testCase)
             if let reason = cases.first?.skipReason {
                 outcome.skipped = reason
-                return outcome
+                break
             }
             let results = Suite(options: options.suite).run(cases, onEvent: { _ in })
             var found: (Workload, TestResult)?
@@ -91,6 +90,7 @@ public final class Explorer {
             // A machine that fails every case (mkfs missing a feature, a full /var/tmp) finds no bug: stop.
             if outcome.errors.count >= 3 && outcome.errors.count == outcome.workloads { break }
         }
+        outcome.seconds = monotonicSeconds() - started
         return outcome
     }
 

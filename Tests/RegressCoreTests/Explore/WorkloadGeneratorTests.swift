@@ -131,6 +131,15 @@ final class WorkloadGeneratorTests: XCTestCase {
                         "beyond the destination's end")
         // rename(2) between two names of one file keeps both: the model would not, so it is never drawn.
         XCTAssertNotNil(problem(.ext4, [write, .link(from: "a", to: "b"), .rename(from: "a", to: "b")]))
+        // A name in flux is not reused until a sync settles it: a crash may still show the old file there.
+        XCTAssertNotNil(problem(.btrfs, [write, .sync, .write(file: "b", offset: 0, length: 1, pattern: 2, direct: false), .rename(from: "b", to: "a"), .fsync("a")]),
+                        "a rename over an existing file")
+        XCTAssertNotNil(problem(.btrfs, [write, .sync, .unlink("a"), .write(file: "a", offset: 0, length: 1, pattern: 2, direct: false), .fsync("a")]),
+                        "a new file under a name just unlinked")
+        XCTAssertNil(problem(.btrfs, [write, .sync, .unlink("a"), .sync, .write(file: "a", offset: 0, length: 1, pattern: 2, direct: false), .fsync("a")]))
+        // The power cut waits for names not durable yet: the model takes names to be as durable as their files.
+        XCTAssertNotNil(problem(.xfs, [write, .fsync("a"), .rename(from: "a", to: "b")]), "the renamed file must be fsynced before the cut")
+        XCTAssertNil(problem(.xfs, [write, .fsync("a"), .rename(from: "a", to: "b"), .fsync("b")]))
         // A full filesystem: only steps that allow ENOSPC, until the padding's unlink is synced.
         let fill = WorkloadStep(.fill(file: "pad", size: 64 << 20))
         let steps = [WorkloadStep(write), fill, WorkloadStep(.truncate(file: "a", size: 0))]
