@@ -49,6 +49,8 @@ public struct Workload: Equatable, Sendable {
             "filesystems: \(filesystem.rawValue)",
             "size: \(Size.format(Workload.imageSize(filesystem)))",
         ]
+        // mke2fs makes 1 KiB blocks below 512 MiB; the model's crash promises are per 4 KiB block.
+        if filesystem == .ext4 { lines.append("mkfs.ext4: -b 4096") }
         if !requirements.isEmpty { lines.append("requires: " + requirements.map(\.rawValue).joined(separator: " ")) }
         lines.append("")
         lines.append("steps:")

@@ -58,8 +58,17 @@ private struct Draw {
     static let block = WorkloadGenerator.block
 
     /// Appends `step` if the rules allow it here; false otherwise.
+    /// A step that would make a block of its file change twice since the file was last made durable is
+    /// preceded by an fsync, fdatasync or sync (see `WorkloadState.needsDurabilityFirst`).
     @discardableResult
     mutating func add(_ step: WorkloadStep) -> Bool {
+        if state.problem(with: step) != nil, let name = state.needsDurabilityFirst(step) {
+            let durability: WorkloadOperation = random.weighted([(.fsync(name), 60), (.fdatasync(name), 25), (.sync, 15)])
+            let first = WorkloadStep(durability, mayRunOutOfSpace: step.mayRunOutOfSpace && durability != .sync)
+            guard state.problem(with: first) == nil else { return false }
+            state.apply(first)
+            steps.append(first)
+        }
         guard state.problem(with: step) == nil else { return false }
         state.apply(step)
         steps.append(step)

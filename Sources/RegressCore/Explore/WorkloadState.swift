@@ -19,6 +19,10 @@ struct WorkloadState {
     private(set) var space = Space.available
     private(set) var powerCutDone = false
     private(set) var pendingNames: Set<String> = []
+    /// Since each file's last durability point (an fsync of it, a sync): the blocks whose bytes a step
+    /// changed, and the smallest and largest size it had (its durable size included).
+    private var changedBlocks: [Int: BlockRanges] = [:]
+    private var sizesSeen: [Int: ClosedRange<UInt64>] = [:]
 
     static let block = Size.blockUnit
 
@@ -131,6 +135,9 @@ struct WorkloadState {
         case .verify(let name):
             if let name, !isFile(name) { return "no file \(name)" }
         }
+        if let name = needsDurabilityFirst(step) {
+            return "\(name) would pass through a version that is neither its durable one nor its newest (fsync it first)"
+        }
         return nil
     }
 
@@ -142,60 +149,70 @@ struct WorkloadState {
         }
     }
 
+    /// What `operation` does to the content model when it succeeds.
+    static func changes(of operation: WorkloadOperation) -> [ModelChange] {
+        func allocate(_ name: String, _ flags: AllocateFlags, _ offset: UInt64, _ length: UInt64) -> [ModelChange] {
+            [.create(file: name), .allocate(file: name, flags: flags, range: ByteRange(offset: offset, length: length))]
+        }
+        switch operation {
+        case .write(let name, let offset, let length, let pattern, _):
+            return [.create(file: name), .write(file: name, byte: pattern, range: ByteRange(offset: offset, length: length), durable: false)]
+        case .truncate(let name, let size): return [.create(file: name), .truncate(file: name, size: size)]
+        case .allocate(let name, let offset, let length, let keep): return allocate(name, keep ? .keepSize : [], offset, length)
+        case .punch(let name, let offset, let length): return allocate(name, [.punchHole, .keepSize], offset, length)
+        case .zero(let name, let offset, let length, let keep): return allocate(name, keep ? [.zeroRange, .keepSize] : .zeroRange, offset, length)
+        case .collapse(let name, let offset, let length): return allocate(name, .collapseRange, offset, length)
+        case .insert(let name, let offset, let length): return allocate(name, .insertRange, offset, length)
+        case .reflink(let name, let source, let sourceOffset, let offset, let length):
+            return [.create(file: name), .clone(file: name, source: source, sourceOffset: sourceOffset, offset: offset, length: length)]
+        case .dedupe, .verify, .lyingCache, .mkdir: return []   // dedupe never changes what a file reads
+        case .fsync(let name), .fdatasync(let name): return [.makeDurable(file: name)]
+        case .sync, .syncfs, .remount: return [.makeAllDurable]
+        case .rename(let from, let to): return [.rename(from: from, to: to)]
+        case .link(let from, let to): return [.link(from: from, to: to)]
+        case .unlink(let name): return [.remove(file: name)]
+        case .fill(let name, let size):
+            return [.create(file: name), .write(file: name, byte: 0xee, range: ByteRange(offset: 0, length: size), durable: false)]
+        case .powerCut: return [.powerCut]
+        }
+    }
+
     /// Applies what `step` does when it succeeds (a step allowed to run out of space may also do part of
     /// it, or nothing: its files become uncertain). Call only when `problem(with:)` is nil.
     mutating func apply(_ step: WorkloadStep) {
-        var changes: [ModelChange] = []
-        func allocate(_ name: String, _ flags: AllocateFlags, _ offset: UInt64, _ length: UInt64) {
-            changes += [.create(file: name), .allocate(file: name, flags: flags, range: ByteRange(offset: offset, length: length))]
-        }
+        let changes = WorkloadState.changes(of: step.operation)
         switch step.operation {
-        case .write(let name, let offset, let length, let pattern, _):
-            changes = [.create(file: name), .write(file: name, byte: pattern, range: ByteRange(offset: offset, length: length), durable: false)]
-        case .truncate(let name, let size):
-            changes = [.create(file: name), .truncate(file: name, size: size)]
-        case .allocate(let name, let offset, let length, let keep):
-            allocate(name, keep ? .keepSize : [], offset, length)
-        case .punch(let name, let offset, let length):
-            allocate(name, [.punchHole, .keepSize], offset, length)
-        case .zero(let name, let offset, let length, let keep):
-            allocate(name, keep ? [.zeroRange, .keepSize] : .zeroRange, offset, length)
-        case .collapse(let name, let offset, let length):
-            allocate(name, .collapseRange, offset, length)
-        case .insert(let name, let offset, let length):
-            allocate(name, .insertRange, offset, length)
-        case .reflink(let name, let source, let sourceOffset, let offset, let length):
-            changes = [.create(file: name), .clone(file: name, source: source, sourceOffset: sourceOffset, offset: offset, length: length)]
-        case .dedupe, .verify, .lyingCache:
-            break   // dedupe never changes what a file reads
-        case .fsync(let name), .fdatasync(let name):
-            changes = [.makeDurable(file: name)]
         case .sync, .syncfs, .remount:
-            changes = [.makeAllDurable]
             if space == .freedAtNextSync { space = .available }
         case .mkdir(let name):
             directories.insert(name)
-        case .rename(let from, let to):
-            if isDirectory(from) {
-                func moved(_ path: String) -> String { path == from ? to : to + path.dropFirst(from.count) }
-                directories = Set(directories.map { $0 == from || $0.hasPrefix(from + "/") ? moved($0) : $0 })
-            }
-            changes = [.rename(from: from, to: to)]
-        case .link(let from, let to):
-            changes = [.link(from: from, to: to)]
+        case .rename(let from, let to) where isDirectory(from):
+            func moved(_ path: String) -> String { path == from ? to : to + path.dropFirst(from.count) }
+            directories = Set(directories.map { $0 == from || $0.hasPrefix(from + "/") ? moved($0) : $0 })
         case .unlink(let name):
-            let inode = model.names[name]
-            changes = [.remove(file: name)]
-            if case .full(let padding) = space, inode == padding, model.names.filter({ $0.value == padding }).count == 1 {
+            if case .full(let padding) = space, model.names[name] == padding, model.names.filter({ $0.value == padding }).count == 1 {
                 space = .freedAtNextSync
             }
-        case .fill(let name, let size):
-            changes = [.create(file: name), .write(file: name, byte: 0xee, range: ByteRange(offset: 0, length: size), durable: false)]
         case .powerCut:
-            changes = [.powerCut]
             powerCutDone = true
+        default:
+            break
+        }
+        if let name = step.file, let effect = contentEffect(of: step.operation, on: name) {
+            changedBlocks[effect.inode, default: BlockRanges()].formUnion(effect.blocks)
+            sizesSeen[effect.inode] = effect.sizes
         }
         for change in changes { model.apply(change) }
+        for change in changes {
+            switch change {
+            case .makeDurable(let name):
+                if let inode = model.names[name] { changedBlocks[inode] = nil; sizesSeen[inode] = nil }
+            case .makeAllDurable:
+                changedBlocks = [:]
+                sizesSeen = [:]
+            default: break
+            }
+        }
         pendingNames = CrashExpectation.pendingNames(pendingNames, after: changes)
         if case .fill(let name, _) = step.operation, let inode = model.names[name] {
             uncertain.insert(inode)
@@ -206,6 +223,48 @@ struct WorkloadState {
                 if let inode = model.names[name] { uncertain.insert(inode) }
             }
         }
+    }
+
+    // MARK: versions a crash may show
+
+    /// What `operation` would do to the bytes and size of `name`: the inode (a new file gets the next
+    /// number the model hands out: none is ever reused), the blocks whose bytes change, the range of
+    /// sizes seen since the file's last durability point once it has run, and the size it leaves.
+    func contentEffect(of operation: WorkloadOperation, on name: String) -> (inode: Int, blocks: BlockRanges, sizes: ClosedRange<UInt64>, size: UInt64)? {
+        var after = model
+        for change in WorkloadState.changes(of: operation) { after.apply(change) }
+        guard let inode = after.names[name], let newContent = after.content(of: name) else { return nil }
+        let oldContent = model.content(of: name) ?? ExtentMap()
+        let blocks = WorkloadState.changedBlocks(oldContent, newContent)
+        let durableSize = model.files[name]?.durable?.size ?? 0
+        let seen = sizesSeen[inode] ?? (min(durableSize, oldContent.size)...max(durableSize, oldContent.size))
+        let sizes = min(seen.lowerBound, newContent.size)...max(seen.upperBound, newContent.size)
+        return (inode, blocks, sizes, newContent.size)
+    }
+
+    /// After a power cut (and in every crash state) a file may hold, block by block, its durable content
+    /// or its newest, and a size between theirs (`ContentModel.powerCut`): nothing in between. So between
+    /// two durability points of a file no block may change twice and its size may not go back and forth:
+    /// a version in between could reach the disk (another file's fsync commits the journal, writeback
+    /// runs) and the model would call it lost data. Returns the file to make durable first, or nil.
+    func needsDurabilityFirst(_ step: WorkloadStep) -> String? {
+        guard let name = step.file, model.names[name] != nil, let effect = contentEffect(of: step.operation, on: name) else { return nil }
+        let durableSize = model.files[name]?.durable?.size ?? 0
+        let twice = changedBlocks[effect.inode]?.intersects(effect.blocks) ?? false
+        let between = effect.sizes.lowerBound >= min(durableSize, effect.size) && effect.sizes.upperBound <= max(durableSize, effect.size)
+        return twice || !between ? name : nil
+    }
+
+    /// The 4 KiB blocks where `a` and `b` read differently (bytes past a map's size read as zero).
+    static func changedBlocks(_ a: ExtentMap, _ b: ExtentMap) -> BlockRanges {
+        var boundaries: Set<UInt64> = [0, a.size, b.size]
+        for run in a.runs + b.runs { boundaries.insert(run.start); boundaries.insert(run.end) }
+        let sorted = boundaries.sorted()
+        var blocks = BlockRanges()
+        for (start, end) in zip(sorted, sorted.dropFirst()) where a.byte(at: start) != b.byte(at: start) {
+            blocks.formUnion(BlockRanges([start / block..<(end - 1) / block + 1]))
+        }
+        return blocks
     }
 
     /// Files whose name is not durable yet (a rename, a link or an unlink of it since the last sync or
@@ -233,5 +292,42 @@ struct WorkloadState {
         }
         let (x, y) = (pieces(a, aOffset), pieces(b, bOffset))
         return x.count == y.count && zip(x, y).allSatisfy { $0.0 == $1.0 && $0.1 == $1.1 }
+    }
+}
+
+/// A set of block numbers as sorted, disjoint ranges: filling a filesystem changes tens of thousands of
+/// blocks in one step, which a `Set` of numbers would hold one by one.
+struct BlockRanges: Equatable {
+    private(set) var ranges: [Range<UInt64>] = []
+
+    init(_ ranges: [Range<UInt64>] = []) {
+        for range in ranges where !range.isEmpty { self.ranges.append(range) }
+        normalize()
+    }
+
+    mutating func formUnion(_ other: BlockRanges) {
+        ranges += other.ranges
+        normalize()
+    }
+
+    func intersects(_ other: BlockRanges) -> Bool {
+        var (i, j) = (0, 0)
+        while i < ranges.count && j < other.ranges.count {
+            if ranges[i].overlaps(other.ranges[j]) { return true }
+            if ranges[i].upperBound <= other.ranges[j].lowerBound { i += 1 } else { j += 1 }
+        }
+        return false
+    }
+
+    private mutating func normalize() {
+        var merged: [Range<UInt64>] = []
+        for range in ranges.sorted(by: { $0.lowerBound < $1.lowerBound }) {
+            if let last = merged.last, range.lowerBound <= last.upperBound {
+                merged[merged.count - 1] = last.lowerBound..<max(last.upperBound, range.upperBound)
+            } else {
+                merged.append(range)
+            }
+        }
+        ranges = merged
     }
 }
