@@ -30,6 +30,8 @@ final class ExploreProgress {
                 line("workload \(index): \(result.verdict.rawValue), \(crashStates) crash states, \(String(format: "%.1f", result.seconds))s")
             }
             if result.verdict != .pass, let reason = result.reasons.first { line("  workload \(index): \(reason)") }
+        case .flaky(let index, let again):
+            line("workload \(index): did not fail the same way again (\(again.verdict.rawValue)): flaky, not shrunk")
         case .shrinking(let workload, let signature, let crashStatesNeeded):
             line("shrinking workload \(workload.index) (\(workload.steps.count) steps), \(signature)\(crashStatesNeeded ? ", seen only in crash states" : "")")
         case .shrinkRun(let steps, let failed, let runs):
@@ -40,8 +42,8 @@ final class ExploreProgress {
 
     func finish(_ outcome: Explorer.Outcome) {
         guard enabled else { return }
-        line(String(format: "\(title): %d workloads, %d crash states checked, %d failed, %d errors in %.1fs",
-                    outcome.workloads, outcome.crashStates, outcome.failures, outcome.errors.count, outcome.seconds))
+        line(String(format: "\(title): %d workloads, %d crash states checked, %d failed, %d flaky, %d errors in %.1fs",
+                    outcome.workloads, outcome.crashStates, outcome.failures, outcome.flaky, outcome.errors.count, outcome.seconds))
         if let finding = outcome.finding {
             line("found: \(finding.signature); workload \(finding.original.index) of \(finding.original.steps.count) steps shrunk to \(finding.shrunk.steps.count) (delta debugging \(finding.deltaDebuggingTries) tries, ranges \(finding.rangeTries) tries, \(finding.runs) runs)")
         }

@@ -30,6 +30,8 @@ public final class Explorer {
 
     public enum Event {
         case workloadFinished(index: Int, TestResult, crashStates: Int)
+        /// A workload failed once and not again: the machine's doing (a device gone under fsck…), not shrunk.
+        case flaky(index: Int, TestResult)
         case shrinking(Workload, FailureSignature, crashStatesNeeded: Bool)
         case shrinkRun(steps: Int, failed: Bool, runs: Int)
     }
@@ -37,7 +39,10 @@ public final class Explorer {
     public struct Outcome {
         public var workloads = 0
         public var crashStates = 0
+        /// Workloads that failed, and failed the same way again.
         public var failures = 0
+        /// Workloads that failed once and not the same way when run again.
+        public var flaky = 0
         /// Cases the machine failed (verdict error), with their first reason.
         public var errors: [String] = []
         /// Why nothing could run here (not root, no mkfs…).
@@ -67,7 +72,7 @@ public final class Explorer {
                 break
             }
             let results = Suite(options: options.suite).run(cases, onEvent: { _ in })
-            var found: (Workload, TestResult)?
+            var failing: [(Workload, TestResult)] = []
             for (workload, result) in zip(workloads, results) {
                 guard !result.evidence.contains(where: { if case .notRun = $0 { return true } else { return false } }) else { continue }
                 let states = CrashStateCount.checked(in: result.log)
@@ -75,18 +80,25 @@ public final class Explorer {
                 outcome.crashStates += states
                 onEvent(.workloadFinished(index: workload.index, result, crashStates: states))
                 switch result.verdict {
-                case .fail:
-                    outcome.failures += 1
-                    if found == nil { found = (workload, result) }
+                case .fail: failing.append((workload, result))
                 case .error: outcome.errors.append("\(workload.name): \(result.reasons.first ?? "error")")
                 default: break
                 }
             }
             if interrupted { break }
-            if let (workload, result) = found {
+            // A failure is shrunk only once it has happened twice the same way: a loop device that vanished
+            // under fsck once is not a bug of the filesystem, and could not be shrunk anyway.
+            for (workload, result) in failing where outcome.finding == nil && !interrupted {
+                let again = runOne(workload, crashStates: true)
+                guard FailureSignature(result).isReproduced(by: FailureSignature(again)) else {
+                    outcome.flaky += 1
+                    onEvent(.flaky(index: workload.index, again))
+                    continue
+                }
+                outcome.failures += 1
                 outcome.finding = shrink(workload, failing: result, onEvent: onEvent)
-                break
             }
+            if outcome.finding != nil { break }
             // A machine that fails every case (mkfs missing a feature, a full /var/tmp) finds no bug: stop.
             if outcome.errors.count >= 3 && outcome.errors.count == outcome.workloads { break }
         }
