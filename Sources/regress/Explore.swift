@@ -40,7 +40,7 @@ struct Explore: ParsableCommand {
     @Option(name: .shortAndLong, help: ArgumentHelp("Where the shrunk test of a failure is written.", valueName: "dir"))
     var output: String = "explore-found"
 
-    @Option(name: .customLong("inject-fault"), help: ArgumentHelp("For meta-tests: put a fault into every workload (lying-fsync: the disk's cache lies during one fsync).", valueName: "fault"))
+    @Option(name: .customLong("inject-fault"), help: ArgumentHelp("For meta-tests: put a fault into every workload (lying-fsync: the disk's cache lies during one fsync; dropped-fsync: the disk drops that fsync's writes).", valueName: "fault"))
     var fault: String?
 
     @Option(name: .customLong("crash-states"), help: ArgumentHelp("Random subsets of each flush epoch's writes checked, besides the prefix and each single write.", valueName: "n"))

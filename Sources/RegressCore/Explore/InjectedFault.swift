@@ -4,6 +4,17 @@ public enum InjectedFault: String, CaseIterable, Sendable {
     /// The disk's cache lies during one fsync (`lying-cache on` before it, `off` after it): the fsync is
     /// acknowledged but nothing it flushed is kept, so its file is not durable although the model says so.
     case lyingFsync = "lying-fsync"
+    /// The disk drops every write of one fsync (`drop-writes 0 0` before it, `clear-faults` after it):
+    /// acknowledged and readable, never durable, so the file fsynced is lost at the power cut.
+    case droppedFsync = "dropped-fsync"
+
+    /// The steps put before and after the fsync.
+    var around: (before: WorkloadOperation, after: WorkloadOperation) {
+        switch self {
+        case .lyingFsync: return (.lyingCache(true), .lyingCache(false))
+        case .droppedFsync: return (.dropWrites, .clearFaults)
+        }
+    }
 
     /// `workload` with the fault in it. The fsync chosen is the first of a file in the top directory that
     /// has something to make durable (a lie about a clean file loses nothing); a workload without one gets
@@ -29,8 +40,8 @@ public enum InjectedFault: String, CaseIterable, Sendable {
                                                WorkloadStep(.fsync(name))], at: cut)
             site = cut + 1
         }
-        workload.steps.insert(WorkloadStep(.lyingCache(false)), at: site! + 1)
-        workload.steps.insert(WorkloadStep(.lyingCache(true)), at: site!)
+        workload.steps.insert(WorkloadStep(around.after), at: site! + 1)
+        workload.steps.insert(WorkloadStep(around.before), at: site!)
         return workload
     }
 }

@@ -109,7 +109,7 @@ struct WorkloadState {
         case .powerCut:
             let pending = filesWithPendingNames
             if !pending.isEmpty { return "names not durable yet: \(pending.joined(separator: ", ")) (fsync them first)" }
-        case .sync, .syncfs, .remount, .lyingCache:
+        case .sync, .syncfs, .remount, .lyingCache, .dropWrites, .clearFaults:
             break
         case .mkdir(let name):
             guard isUnbound(name), isDirectory(WorkloadState.parent(of: name)) else { return "cannot make directory \(name)" }
@@ -144,7 +144,7 @@ struct WorkloadState {
     /// Steps that need no free space: they cannot fail with ENOSPC even on a full filesystem.
     static func runsOnAFullFilesystem(_ operation: WorkloadOperation) -> Bool {
         switch operation {
-        case .sync, .verify, .powerCut, .lyingCache, .unlink: return true
+        case .sync, .verify, .powerCut, .lyingCache, .dropWrites, .clearFaults, .unlink: return true
         default: return false
         }
     }
@@ -165,7 +165,7 @@ struct WorkloadState {
         case .insert(let name, let offset, let length): return allocate(name, .insertRange, offset, length)
         case .reflink(let name, let source, let sourceOffset, let offset, let length):
             return [.create(file: name), .clone(file: name, source: source, sourceOffset: sourceOffset, offset: offset, length: length)]
-        case .dedupe, .verify, .lyingCache, .mkdir: return []   // dedupe never changes what a file reads
+        case .dedupe, .verify, .lyingCache, .dropWrites, .clearFaults, .mkdir: return []   // dedupe never changes what a file reads
         case .fsync(let name), .fdatasync(let name): return [.makeDurable(file: name)]
         case .sync, .syncfs, .remount: return [.makeAllDurable]
         case .rename(let from, let to): return [.rename(from: from, to: to)]

@@ -31,6 +31,9 @@ public enum WorkloadOperation: Equatable, Hashable, Sendable {
     case powerCut
     /// A fault of the emulated disk, for meta-tests (`--inject-fault`): flushes acknowledged, nothing kept.
     case lyingCache(Bool)
+    /// A fault of the emulated disk: writes acknowledged and readable, never durable (`drop-writes 0 0`).
+    case dropWrites
+    case clearFaults
 }
 
 public struct WorkloadStep: Equatable, Hashable, Sendable {
@@ -76,6 +79,8 @@ public struct WorkloadStep: Equatable, Hashable, Sendable {
         case .verify(let name): words = ["verify"] + (name.map { [$0] } ?? [])
         case .powerCut: words = ["power-cut"]
         case .lyingCache(let on): words = ["lying-cache", on ? "on" : "off"]
+        case .dropWrites: words = ["drop-writes", "0", "0"]
+        case .clearFaults: words = ["clear-faults"]
         }
         if case .fill = operation { words += ["allow", "ENOSPC"] } else if mayRunOutOfSpace { words += ["allow", "ENOSPC"] }
         return words.joined(separator: " ")

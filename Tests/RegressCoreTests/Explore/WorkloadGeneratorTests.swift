@@ -195,5 +195,10 @@ final class WorkloadGeneratorTests: XCTestCase {
             }
             XCTAssertEqual(workload.steps.filter { $0.operation == .lyingCache(true) }.count, 1)
         }
+        let dropped = InjectedFault.droppedFsync.inject(into: WorkloadGenerator(filesystem: .ext4, seed: 5, operations: 12).workload(0))
+        let drop = try XCTUnwrap(dropped.steps.firstIndex { $0.operation == .dropWrites })
+        XCTAssertEqual(dropped.steps[drop + 2].line, "clear-faults")
+        XCTAssertEqual(dropped.steps[drop].line, "drop-writes 0 0")
+        _ = try dropped.parse()
     }
 }
