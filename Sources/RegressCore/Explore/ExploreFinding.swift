@@ -10,8 +10,8 @@ public struct ExploreFinding: Sendable {
     public var reasons: [String]
     /// Whether the failure shows without the crash-state search (`regress run FILE`), or only with it.
     public var needsCrashStates: Bool
-    /// Predicate calls of delta debugging and of the range shrinker, and the runs they cost (a candidate
-    /// that breaks a rule of the workload is refused without running).
+    /// Predicate calls of delta debugging and of the later passes (renames folded, ranges shrunk), and the
+    /// runs they cost (a candidate that breaks a rule of the workload is refused without running).
     public var deltaDebuggingTries: Int
     public var rangeTries: Int
     public var runs: Int
@@ -39,7 +39,7 @@ public struct ExploreFinding: Sendable {
         var comment = [
             "Found by `regress explore --fs \(fs) --seed \(original.seed) --ops \(operations)\(fault.map { " --inject-fault \($0.rawValue)" } ?? "")`:",
             "workload \(original.index) of seed \(original.seed) on \(fs), \(original.steps.count) steps, shrunk to \(shrunk.steps.count)",
-            "(delta debugging: \(deltaDebuggingTries) tries; ranges: \(rangeTries) tries; \(runs) runs).",
+            "(delta debugging: \(deltaDebuggingTries) tries; renames and ranges: \(rangeTries) tries; \(runs) runs).",
             "It fails with \(signature):",
         ]
         comment += reasons.prefix(3).map { "  " + $0.split(whereSeparator: \.isNewline).joined(separator: " ") }

@@ -6,7 +6,7 @@ import RegressCore
 /// `regress explore` (issue 11.4): random workloads from `WorkloadGenerator`, each run as a case with the
 /// crash-state search on, through the same `Suite` (a child process a case, -j, timeouts, clean-up) that
 /// runs a tests.d file, until the time is up. The first failure is shrunk (`DeltaDebugging` over its
-/// steps, then `RangeShrinking` over their numbers) for as long as it fails the same way
+/// steps, `RenameFolding`, then `RangeShrinking` over their numbers) for as long as it fails the same way
 /// (`FailureSignature`), and handed back as an `ExploreFinding`.
 public final class Explorer {
     public struct Options: Sendable {
@@ -156,11 +156,12 @@ public final class Explorer {
             return same
         }
         let steps = DeltaDebugging.minimize(workload.steps, budget: 2000, pinned: Workload.isFraming, stillFails: stillFails)
-        let ranges = RangeShrinking.minimize(steps.items, budget: 200, stillFails: stillFails)
+        let folded = RenameFolding.minimize(steps.items, stillFails: stillFails)
+        let ranges = RangeShrinking.minimize(folded.steps, budget: 200, stillFails: stillFails)
         var shrunk = workload
         shrunk.steps = ranges.steps
         return ExploreFinding(original: workload, shrunk: shrunk, fault: options.fault, signature: target, reasons: last.reasons,
-                              needsCrashStates: needsCrashStates, deltaDebuggingTries: steps.tries, rangeTries: ranges.tries,
+                              needsCrashStates: needsCrashStates, deltaDebuggingTries: steps.tries, rangeTries: folded.tries + ranges.tries,
                               runs: runs, operations: options.operations)
     }
 }

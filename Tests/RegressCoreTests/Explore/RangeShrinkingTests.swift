@@ -63,3 +63,27 @@ final class RangeShrinkingTests: XCTestCase {
         XCTAssertFalse(outcome.complete)
     }
 }
+
+/// Folding a rename away: the steps after it call the file by its old name.
+final class RenameFoldingTests: XCTestCase {
+    func testARenameIsFoldedIntoTheStepsAfterIt() {
+        let steps = [WorkloadStep(.punch(file: "d", offset: 0, length: 1)), WorkloadStep(.dropWrites), WorkloadStep(.rename(from: "d", to: "a")),
+                     WorkloadStep(.fsync("a")), WorkloadStep(.powerCut), WorkloadStep(.verify(nil))]
+        let candidates = RenameFolding.candidates(steps)
+        XCTAssertEqual(candidates.count, 1)
+        XCTAssertEqual(candidates[0].map(\.line), ["d: fpunch 0 1", "drop-writes 0 0", "d: fsync", "power-cut", "verify"])
+        XCTAssertNil(Workload(filesystem: .ext4, seed: 0, index: 0, steps: candidates[0]).problem)
+        // Kept only while the workload still fails.
+        XCTAssertEqual(RenameFolding.minimize(steps) { _ in false }.steps, steps)
+        let folded = RenameFolding.minimize(steps) { $0.count >= 5 }
+        XCTAssertEqual(folded.steps, candidates[0])
+        XCTAssertEqual(folded.tries, 1)
+    }
+
+    func testADirectoryRenameMovesTheNamesBeneathIt() {
+        let steps = [WorkloadStep(.mkdir("d0")), WorkloadStep(.rename(from: "d0", to: "d1")),
+                     WorkloadStep(.write(file: "d1/a", offset: 0, length: 1, pattern: 1, direct: false)),
+                     WorkloadStep(.reflink(file: "b", source: "d1/a", sourceOffset: 0, offset: 0, length: 4096))]
+        XCTAssertEqual(RenameFolding.candidates(steps)[0].map(\.line), ["mkdir d0", "d0/a: pwrite -S 0x1 0 1", "b: reflink d0/a 0 0 4k"])
+    }
+}
