@@ -45,7 +45,8 @@ public final class Explorer {
         public var flaky = 0
         /// Cases the machine failed (verdict error), with their first reason.
         public var errors: [String] = []
-        /// Why nothing could run here (not root, no mkfs…).
+        /// Why nothing could run here (not root, no mkfs…), or why the workloads that ran were skipped (no
+        /// power-cut backend: no /dev/fuse) when all of them were.
         public var skipped: String?
         public var seconds = 0.0
         public var finding: ExploreFinding?
@@ -60,7 +61,8 @@ public final class Explorer {
         var outcome = Outcome()
         let started = monotonicSeconds()
         let generator = WorkloadGenerator(filesystem: options.filesystem, seed: options.seed, operations: options.operations)
-        var index = 0
+        var index = 0, skips = 0
+        var skipReason: String?
         while monotonicSeconds() - started < options.seconds, !interrupted {
             let count = min(options.suite.jobs, options.workloads.map { $0 - index } ?? Int.max)
             guard count > 0 else { break }
@@ -82,6 +84,9 @@ public final class Explorer {
                 switch result.verdict {
                 case .fail: failing.append((workload, result))
                 case .error: outcome.errors.append("\(workload.name): \(result.reasons.first ?? "error")")
+                case .skip:
+                    skips += 1
+                    skipReason = skipReason ?? result.reasons.first
                 default: break
                 }
             }
@@ -101,7 +106,9 @@ public final class Explorer {
             if outcome.finding != nil { break }
             // A machine that fails every case (mkfs missing a feature, a full /var/tmp) finds no bug: stop.
             if outcome.errors.count >= 3 && outcome.errors.count == outcome.workloads { break }
+            if skips >= 3 && skips == outcome.workloads { break }
         }
+        if outcome.skipped == nil, outcome.workloads > 0, skips == outcome.workloads { outcome.skipped = skipReason }
         outcome.seconds = monotonicSeconds() - started
         return outcome
     }
