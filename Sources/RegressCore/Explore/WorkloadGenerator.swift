@@ -63,7 +63,8 @@ private struct Draw {
     @discardableResult
     mutating func add(_ step: WorkloadStep) -> Bool {
         if state.problem(with: step) != nil, let name = state.needsDurabilityFirst(step) {
-            let durability: WorkloadOperation = random.weighted([(.fsync(name), 60), (.fdatasync(name), 25), (.sync, 15)])
+            var durability: WorkloadOperation = random.weighted([(.fsync(name), 60), (.fdatasync(name), 25), (.sync, 15)])
+            if durability == .fdatasync(name) && state.pendingNames.contains(name) { durability = .fsync(name) }
             let first = WorkloadStep(durability, mayRunOutOfSpace: step.mayRunOutOfSpace && durability != .sync)
             guard state.problem(with: first) == nil else { return false }
             state.apply(first)

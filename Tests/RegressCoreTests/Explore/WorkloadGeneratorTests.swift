@@ -140,6 +140,12 @@ final class WorkloadGeneratorTests: XCTestCase {
         // The power cut waits for names not durable yet: the model takes names to be as durable as their files.
         XCTAssertNotNil(problem(.xfs, [write, .fsync("a"), .rename(from: "a", to: "b")]), "the renamed file must be fsynced before the cut")
         XCTAssertNil(problem(.xfs, [write, .fsync("a"), .rename(from: "a", to: "b"), .fsync("b")]))
+        XCTAssertNotNil(problem(.ext4, [write, .fdatasync("a"), .rename(from: "a", to: "b"), .fdatasync("b")]),
+                        "explore's ext4 finding: fdatasync need not persist a rename")
+        // On a full filesystem a step may fail before its open made the file: it must not be what creates it.
+        let full = [WorkloadStep(write), WorkloadStep(.fsync("a")), WorkloadStep(.fill(file: "pad", size: 300 << 20)),
+                    WorkloadStep(.write(file: "e", offset: 0, length: 1, pattern: 2, direct: false), mayRunOutOfSpace: true)]
+        XCTAssertNotNil(Workload(filesystem: .xfs, seed: 0, index: 0, steps: full).problem, "explore's xfs finding: fsync e got ENOENT")
         // A full filesystem: only steps that allow ENOSPC, until the padding's unlink is synced.
         let fill = WorkloadStep(.fill(file: "pad", size: 64 << 20))
         let steps = [WorkloadStep(write), fill, WorkloadStep(.truncate(file: "a", size: 0))]
