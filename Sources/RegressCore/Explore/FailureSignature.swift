@@ -21,6 +21,10 @@ public struct FailureSignature: Equatable, Sendable, CustomStringConvertible {
         case timeout
         /// Anything else a crash state reported (it could not be rebuilt…).
         case otherCrashState
+        /// fsck did not get to check the filesystem: btrfs check stats every mounted btrfs's device, and on
+        /// a machine running other tests one may vanish under it ("could not check mount status: No such
+        /// device or address"). The machine's doing, never the filesystem's: explore does not shrink it.
+        case fsckCouldNotRun
 
         public var description: String {
             switch self {
@@ -32,6 +36,7 @@ public struct FailureSignature: Equatable, Sendable, CustomStringConvertible {
             case .kernelWarning: return "kernel warning"
             case .timeout: return "timeout"
             case .otherCrashState: return "crash state"
+            case .fsckCouldNotRun: return "fsck could not run"
             }
         }
     }
@@ -55,7 +60,7 @@ public struct FailureSignature: Equatable, Sendable, CustomStringConvertible {
                 problems.insert(verification.readError == nil ? .lostData : .unreadable)
             case .crashState(let failure):
                 problems.insert(FailureSignature.classify(crashStateProblem: failure.problem))
-            case .fsckFailed: problems.insert(.fsck)
+            case .fsckFailed(let output): problems.insert(FailureSignature.fsckCouldNotRun(output) ? .fsckCouldNotRun : .fsck)
             case .kernelLog: problems.insert(.kernelWarning)
             case .timedOut: problems.insert(.timeout)
             default: break
@@ -69,9 +74,14 @@ public struct FailureSignature: Equatable, Sendable, CustomStringConvertible {
     static func classify(crashStateProblem problem: String) -> Problem {
         if problem.hasPrefix("verify ") { return problem.contains(": cannot read it") || problem.contains(": cannot open it") ? .unreadable : .lostData }
         if problem.hasPrefix("does not mount") { return .unmountable }
-        if problem.hasPrefix("fsck") { return .fsck }
+        if problem.hasPrefix("fsck") { return fsckCouldNotRun(problem) ? .fsckCouldNotRun : .fsck }
         return .otherCrashState
     }
+
+    static func fsckCouldNotRun(_ output: String) -> Bool { output.contains("could not check mount status") }
+
+    /// Every problem is the machine's (fsck could not run): nothing to shrink.
+    public var isEnvironmental: Bool { !problems.isEmpty && problems.allSatisfy { $0 == .fsckCouldNotRun } }
 
     /// Whether `candidate` fails the same way as this (the original): the same verdict, at least one of
     /// the original's kinds of problem, and no kind the original did not show. Fewer kinds are fine (a

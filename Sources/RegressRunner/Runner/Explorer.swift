@@ -94,6 +94,11 @@ public final class Explorer {
             // A failure is shrunk only once it has happened twice the same way: a loop device that vanished
             // under fsck once is not a bug of the filesystem, and could not be shrunk anyway.
             for (workload, result) in failing where outcome.finding == nil && !interrupted {
+                if FailureSignature(result).isEnvironmental {
+                    outcome.flaky += 1
+                    onEvent(.flaky(index: workload.index, result))
+                    continue
+                }
                 let again = runOne(workload, crashStates: true)
                 guard FailureSignature(result).isReproduced(by: FailureSignature(again)) else {
                     outcome.flaky += 1

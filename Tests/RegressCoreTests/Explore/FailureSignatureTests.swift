@@ -56,6 +56,14 @@ final class FailureSignatureTests: XCTestCase {
         XCTAssertFalse(enospc.isReproduced(by: FailureSignature(result([.stepFailed(StepFailure(location: here, step: "pwrite a", got: .ENOSPC, expected: "success"))]))))
     }
 
+    func testFsckThatCouldNotRunIsTheMachines() {
+        let flake = FailureSignature(result([crash("fsck: ERROR: could not check mount status: No such device or address")]))
+        XCTAssertEqual(flake.problems, [.fsckCouldNotRun])
+        XCTAssertTrue(flake.isEnvironmental)
+        XCTAssertFalse(FailureSignature(result([crash("fsck: ERROR: could not check mount status: x"), lost("f")])).isEnvironmental)
+        XCTAssertFalse(FailureSignature(result([crash("fsck: bad tree block 30408704")])).isEnvironmental)
+    }
+
     func testATimeoutIsItsOwnKind() {
         let timeout = FailureSignature(result([.timedOut(seconds: 60, stuckInKernel: nil)]))
         XCTAssertEqual(timeout.verdict, .fail)
