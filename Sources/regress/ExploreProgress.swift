@@ -45,7 +45,7 @@ final class ExploreProgress {
         line(String(format: "\(title): %d workloads, %d crash states checked, %d failed, %d flaky, %d errors in %.1fs",
                     outcome.workloads, outcome.crashStates, outcome.failures, outcome.flaky, outcome.errors.count, outcome.seconds))
         if let finding = outcome.finding {
-            line("found: \(finding.signature); workload \(finding.original.index) of \(finding.original.steps.count) steps shrunk to \(finding.shrunk.steps.count) (delta debugging \(finding.deltaDebuggingTries) tries, ranges \(finding.rangeTries) tries, \(finding.runs) runs)")
+            line("found: \(finding.signature); workload \(finding.original.index) of \(finding.original.steps.count) steps shrunk to \(finding.shrunk.steps.count) (delta debugging \(finding.deltaDebuggingTries) tries, renames and ranges \(finding.rangeTries) tries, \(finding.runs) runs)")
         }
     }
 
