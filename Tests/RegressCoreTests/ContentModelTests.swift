@@ -270,4 +270,17 @@ final class ContentModelTests: XCTestCase {
         XCTAssertTrue(rename.isLost(shown: ["A/foo": other], gone: ["B/foo"]), "the old name shows another file")
         XCTAssertFalse(rename.isLost(shown: [:], gone: ["B/foo"]), "A/foo found with wrong content fails on its own")
     }
+
+    /// fdatasync makes the data durable, not a rename (ext4 commits none for it; explore found it).
+    func testFdatasyncMakesDataDurableButNotARename() {
+        var model = ContentModel()
+        model.update("a") { $0.write(0x11, over: 0..<4096) }
+        model.makeAllDurable()
+        model.rename("a", to: "b")
+        model.update("b") { $0.write(0x22, over: 0..<4096) }
+        model.makeDataDurable("b")
+        model.powerCut()
+        XCTAssertEqual(model.unresolvedAfterPowerCut, ["a", "b"], "the rename may be undone")
+        XCTAssertEqual(model.expected(for: "b"), .exact(map((0x22, 0..<4096))), "the data is durable")
+    }
 }

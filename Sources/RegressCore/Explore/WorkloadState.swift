@@ -172,7 +172,8 @@ struct WorkloadState {
         case .reflink(let name, let source, let sourceOffset, let offset, let length):
             return [.create(file: name), .clone(file: name, source: source, sourceOffset: sourceOffset, offset: offset, length: length)]
         case .dedupe, .verify, .lyingCache, .dropWrites, .clearFaults, .mkdir: return []   // dedupe never changes what a file reads
-        case .fsync(let name), .fdatasync(let name): return [.makeDurable(file: name)]
+        case .fsync(let name): return [.makeDurable(file: name)]
+        case .fdatasync(let name): return [.makeDataDurable(file: name)]
         case .sync, .syncfs, .remount: return [.makeAllDurable]
         case .rename(let from, let to): return [.rename(from: from, to: to)]
         case .link(let from, let to): return [.link(from: from, to: to)]
@@ -211,7 +212,7 @@ struct WorkloadState {
         for change in changes { model.apply(change) }
         for change in changes {
             switch change {
-            case .makeDurable(let name):
+            case .makeDurable(let name), .makeDataDurable(let name):
                 if let inode = model.names[name] { changedBlocks[inode] = nil; sizesSeen[inode] = nil }
             case .makeAllDurable:
                 changedBlocks = [:]

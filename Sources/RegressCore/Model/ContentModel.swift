@@ -163,6 +163,17 @@ public struct ContentModel: Sendable {
     /// (ext4, xfs and btrfs promise it; POSIX does not); an fsync of a directory persists the entries it
     /// holds or lost; and once the old name of a rename is durably another file's, the rename is durable too.
     public mutating func makeDurable(_ file: String) {
+        makeNamesDurable(file)
+        makeDataDurable(file)
+    }
+
+    /// fdatasync of `file`: its content and size, not its names (ext4 commits no rename for it).
+    public mutating func makeDataDurable(_ file: String) {
+        guard let inode = names[file], inodes[inode]!.afterPowerCut == nil else { return }
+        inodes[inode]!.durable = inodes[inode]!.content
+    }
+
+    private mutating func makeNamesDurable(_ file: String) {
         let inode = names[file]
         func touched(_ name: String) -> Bool {
             name == file || ContentModel.parent(of: name) == file || (inode != nil && names[name] == inode)
@@ -174,8 +185,6 @@ public struct ContentModel: Sendable {
         renamedFrom = renamedFrom.filter { name, first in !touched(name) && !touched(first) && !renamedWith(name, first) }
         replaced = replaced.filter { name, _ in renamedFrom[name] != nil }
         newLinks = newLinks.filter { !touched($0) }
-        guard let inode, inodes[inode]!.afterPowerCut == nil else { return }
-        inodes[inode]!.durable = inodes[inode]!.content
     }
 
     /// A data sync of `range` alone (vfs_fsync_range with datasync, as msync MS_SYNC calls it): the bytes the

@@ -13,6 +13,8 @@ public enum ModelChange: Equatable, Codable, Sendable {
     /// The file exists (open with O_CREAT), empty if it is new.
     case create(file: String)
     case makeDurable(file: String)
+    /// fdatasync: the file's data and size, not its names.
+    case makeDataDurable(file: String)
     /// What a data sync of one range promises (msync MS_SYNC): the range's current bytes, and the size
     /// needed to reach them, are durable; the rest of the file is not.
     case makeRangeDurable(file: String, range: ByteRange)
@@ -45,6 +47,8 @@ extension ContentModel {
             update(file) { _ in }
         case .makeDurable(let file):
             makeDurable(file)
+        case .makeDataDurable(let file):
+            makeDataDurable(file)
         case .makeRangeDurable(let file, let range):
             makeDurable(file, range: range.span)
         case .makeAllDurable:

@@ -64,7 +64,8 @@ struct StepExecutor {
                 if options.fsyncAfter { try fd.fsync() }
                 if options.fdatasyncAfter { try fd.fdatasync() }
             }
-            if options.fsyncAfter || options.fdatasyncAfter { outcome.changes.append(.makeDurable(file: file)) }
+            if options.fsyncAfter { outcome.changes.append(.makeDurable(file: file)) }
+            else if options.fdatasyncAfter { outcome.changes.append(.makeDataDurable(file: file)) }
         case .pread(let range, let options):
             try session.withFile(file, flags.union(.readOnly)) { try XfsIO.pread($0, range: range, options: options) }
         case .truncate(let size):
@@ -135,7 +136,7 @@ struct StepExecutor {
             outcome.changes.append(.makeDurable(file: file))
         case .fdatasync:
             try session.withFile(file, [.readOnly]) { try $0.fdatasync() }
-            outcome.changes.append(.makeDurable(file: file))
+            outcome.changes.append(.makeDataDurable(file: file))
         case .dropCaches:
             try session.requireRoot().syncfs()
             let control = try FileDescriptor.open("/proc/sys/vm/drop_caches", .writeOnly)
