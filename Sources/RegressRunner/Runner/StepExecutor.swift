@@ -51,7 +51,18 @@ struct StepExecutor {
         case .fallocate(let mode, let range):
             try session.withFile(file, flags.union(.readWrite)) { fd in
                 outcome.changes.append(.create(file: file))
-                try fd.allocate(mode: StepExecutor.fallocateMode(mode), offset: range.offset, length: range.length)
+                do {
+                    try fd.allocate(mode: StepExecutor.fallocateMode(mode), offset: range.offset, length: range.length)
+                } catch {
+                    // A failed fallocate may have done part of its work: ext4's zero range, out of space half
+                    // way, keeps the size it reached (explore found it). The size the kernel left is recorded,
+                    // as a partial pwrite's bytes are, so that the model holds the file to it (the growth
+                    // reads as zeros, as allocated or zeroed blocks do).
+                    if !mode.contains(.keepSize), let size = try? fd.size(), size > (model.content(of: file)?.size ?? 0) {
+                        outcome.changes.append(.truncate(file: file, size: size))
+                    }
+                    throw error
+                }
             }
             outcome.changes.append(.allocate(file: file, flags: mode, range: range))
         case .pwrite(let range, let options):
