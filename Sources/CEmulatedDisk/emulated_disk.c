@@ -580,12 +580,6 @@ int edisk_set_lying_cache(edisk *d, int on)
     return 0;
 }
 
-int edisk_drop_writes(edisk *d, uint64_t start, uint64_t len)
-{
-    disk_model_drop_writes(d->model, start, len);
-    return 0;
-}
-
 void edisk_clear_faults(edisk *d)
 {
     disk_model_clear_faults(d->model);

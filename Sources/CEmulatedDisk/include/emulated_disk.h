@@ -35,7 +35,7 @@ struct edisk_stats {
     uint64_t write_bytes;    // bytes of accepted writes
     uint64_t flushes;        // fsync requests received (incl. ignored ones)
     uint64_t failed_writes;  // writes rejected by edisk_fail_writes
-    uint64_t dropped_writes; // writes acknowledged but dropped (edisk_drop_writes)
+    uint64_t dropped_writes; // writes acknowledged but dropped (disk_model_drop_writes_ranges)
     uint64_t undo_bytes;     // bytes held by the undo log (0 when empty)
 };
 
@@ -60,11 +60,6 @@ int edisk_fail_writes(edisk *d, int err, uint64_t start, uint64_t len, uint64_t 
 // Lying cache: flushes are acknowledged but make nothing durable. Turning it
 // off again makes the next flush durable as usual. Returns 0.
 int edisk_set_lying_cache(edisk *d, int on);
-
-// Drop writes overlapping [start, start+len) (len 0 = to the end): they are
-// acknowledged and readable, but never become durable. Replaces any previous
-// drop range. Returns 0.
-int edisk_drop_writes(edisk *d, uint64_t start, uint64_t len);
 
 // Clears fail/drop/lying settings. Writes already dropped stay lost.
 void edisk_clear_faults(edisk *d);

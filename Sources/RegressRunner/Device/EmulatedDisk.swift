@@ -84,12 +84,6 @@ public final class EmulatedDisk {
         #endif
     }
 
-    public func dropWrites(_ range: ByteRange) {
-        #if canImport(CEmulatedDisk)
-        if let handle { edisk_drop_writes(handle, range.offset, range.length) }
-        #endif
-    }
-
     public func clearFaults() {
         #if canImport(CEmulatedDisk)
         if let handle { edisk_clear_faults(handle) }
