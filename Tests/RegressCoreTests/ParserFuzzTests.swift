@@ -325,6 +325,7 @@ enum FuzzVocabulary {
         .init(name: "munmap", takesFile: true, arguments: []),
         .init(name: "fsync", takesFile: true, arguments: []),
         .init(name: "fdatasync", takesFile: true, arguments: []),
+        .init(name: "close", takesFile: true, arguments: []),
         .init(name: "sync", takesFile: false, arguments: []),
         .init(name: "syncfs", takesFile: false, arguments: []),
         .init(name: "remount", takesFile: false, arguments: []),
@@ -396,6 +397,7 @@ enum FuzzVocabulary {
         copy: pread -b 4k 0 64k
         copy: truncate 1m
         copy: fdatasync
+        copy: close
         copy: fsync
         rename copy moved
         verify dir/file moved

@@ -48,7 +48,8 @@ public enum CrashExpectation {
             case .makeDurable(let file): pending.remove(file)
             case .makeAllDurable: pending.removeAll()
             case .remove(let file): pending.insert(file)
-            default: break
+            case .write, .allocate, .truncate, .clone, .create, .makeDataDurable, .makeRangeDurable, .exchange, .powerCut, .adopt:
+                break
             }
         }
         return pending

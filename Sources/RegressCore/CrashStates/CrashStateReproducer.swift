@@ -121,17 +121,13 @@ public struct CrashStateReproducer: Sendable {
             if index >= cut.dropBefore && !dropSet { setDrop() }
             let step = test.steps[index]
             lines.append(step.text)
-            switch step.command {
-            case .dropWrites(let ranges):
+            // The test's own drop-writes replace the drop; a clear-faults or a power cut ends them.
+            if case .dropWrites(let ranges) = step.command {
                 ownDrops = ranges
                 if dropSet { lines.removeLast(); setDrop() }
-            case .clearFaults:
+            } else if step.command == .clearFaults || step.command == .powerCut {
                 ownDrops = []
                 if dropSet { setDrop() }
-            case .powerCut:
-                ownDrops = []
-                if dropSet { setDrop() }
-            default: break
             }
         }
         if !dropSet { setDrop() }
@@ -158,22 +154,11 @@ public struct CrashStateReproducer: Sendable {
         let indices = chosen.compactMap { if case .step(let index) = $0 { return index } else { return nil } }.sorted()
         guard !indices.isEmpty else { return true }
         let before = indices.dropLast()
-        for file in verifiedFiles where !before.contains(where: { CrashStateReproducer.makesDurable(test.steps[$0], file) }) {
+        let promises = StepPromise.promises(of: test.steps)
+        for file in verifiedFiles where !before.contains(where: { promises[$0].makesDurable(file) }) {
             return false
         }
-        return !before.contains { $0 > cut.dropBefore && CrashStateReproducer.makesDurable(test.steps[$0], nil) }
-    }
-
-    /// Whether a step promises `file` durable (nil: any file) when it returns.
-    static func makesDurable(_ step: Step, _ file: String?) -> Bool {
-        let sameFile = file == nil || step.file == file
-        switch step.command {
-        case .sync, .syncfs, .remount, .dropCaches: return true
-        case .fsync, .fdatasync: return sameFile
-        case .pwrite(_, let options):
-            return sameFile && (options.fsyncAfter || options.fdatasyncAfter || options.dataSync || step.openFlags.writesAreDurable)
-        default: return false
-        }
+        return !before.contains { $0 > cut.dropBefore && promises[$0].makesDurable(nil) }
     }
 
     /// The test file of a choice of pieces.

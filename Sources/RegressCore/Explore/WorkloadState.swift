@@ -151,37 +151,16 @@ struct WorkloadState {
     static func runsOnAFullFilesystem(_ operation: WorkloadOperation) -> Bool {
         switch operation {
         case .sync, .verify, .powerCut, .lyingCache, .dropWrites, .clearFaults, .unlink: return true
-        default: return false
+        case .write, .truncate, .allocate, .punch, .zero, .collapse, .insert, .reflink, .dedupe, .fsync, .fdatasync, .syncfs,
+             .remount, .mkdir, .rename, .link, .fill:
+            return false
         }
     }
 
-    /// What `operation` does to the content model when it succeeds.
+    /// What `operation` does to the content model when it succeeds: its command's promise.
     static func changes(of operation: WorkloadOperation) -> [ModelChange] {
-        func allocate(_ name: String, _ flags: AllocateFlags, _ offset: UInt64, _ length: UInt64) -> [ModelChange] {
-            [.create(file: name), .allocate(file: name, flags: flags, range: ByteRange(offset: offset, length: length))]
-        }
-        switch operation {
-        case .write(let name, let offset, let length, let pattern, _):
-            return [.create(file: name), .write(file: name, byte: pattern, range: ByteRange(offset: offset, length: length), durable: false)]
-        case .truncate(let name, let size): return [.create(file: name), .truncate(file: name, size: size)]
-        case .allocate(let name, let offset, let length, let keep): return allocate(name, keep ? .keepSize : [], offset, length)
-        case .punch(let name, let offset, let length): return allocate(name, [.punchHole, .keepSize], offset, length)
-        case .zero(let name, let offset, let length, let keep): return allocate(name, keep ? [.zeroRange, .keepSize] : .zeroRange, offset, length)
-        case .collapse(let name, let offset, let length): return allocate(name, .collapseRange, offset, length)
-        case .insert(let name, let offset, let length): return allocate(name, .insertRange, offset, length)
-        case .reflink(let name, let source, let sourceOffset, let offset, let length):
-            return [.create(file: name), .clone(file: name, source: source, sourceOffset: sourceOffset, offset: offset, length: length)]
-        case .dedupe, .verify, .lyingCache, .dropWrites, .clearFaults, .mkdir: return []   // dedupe never changes what a file reads
-        case .fsync(let name): return [.makeDurable(file: name)]
-        case .fdatasync(let name): return [.makeDataDurable(file: name)]
-        case .sync, .syncfs, .remount: return [.makeAllDurable]
-        case .rename(let from, let to): return [.rename(from: from, to: to)]
-        case .link(let from, let to): return [.link(from: from, to: to)]
-        case .unlink(let name): return [.remove(file: name)]
-        case .fill(let name, let size):
-            return [.create(file: name), .write(file: name, byte: 0xee, range: ByteRange(offset: 0, length: size), durable: false)]
-        case .powerCut: return [.powerCut]
-        }
+        let (command, file, openFlags) = WorkloadStep(operation).command
+        return StepPromise(command, file: file, openFlags: openFlags).changes
     }
 
     /// Applies what `step` does when it succeeds (a step allowed to run out of space may also do part of
@@ -202,7 +181,8 @@ struct WorkloadState {
             }
         case .powerCut:
             powerCutDone = true
-        default:
+        case .write, .truncate, .allocate, .punch, .zero, .collapse, .insert, .reflink, .dedupe, .fsync, .fdatasync, .rename,
+             .link, .fill, .verify, .lyingCache, .dropWrites, .clearFaults:
             break
         }
         if let name = step.file, let effect = contentEffect(of: step.operation, on: name) {
@@ -217,7 +197,8 @@ struct WorkloadState {
             case .makeAllDurable:
                 changedBlocks = [:]
                 sizesSeen = [:]
-            default: break
+            case .write, .allocate, .truncate, .clone, .create, .makeRangeDurable, .rename, .link, .exchange, .remove, .powerCut, .adopt:
+                break
             }
         }
         pendingNames = CrashExpectation.pendingNames(pendingNames, after: changes)
@@ -283,7 +264,9 @@ struct WorkloadState {
     static func source(of operation: WorkloadOperation) -> String? {
         switch operation {
         case .reflink(_, let source, _, _, _), .dedupe(_, let source, _, _, _, _): return source
-        default: return nil
+        case .write, .truncate, .allocate, .punch, .zero, .collapse, .insert, .fsync, .fdatasync, .sync, .syncfs, .remount,
+             .mkdir, .rename, .link, .unlink, .fill, .verify, .powerCut, .lyingCache, .dropWrites, .clearFaults:
+            return nil
         }
     }
 

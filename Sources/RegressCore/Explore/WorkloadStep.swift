@@ -86,6 +86,48 @@ public struct WorkloadStep: Equatable, Hashable, Sendable {
         return words.joined(separator: " ")
     }
 
+    /// The command the step's line parses to, its file and its open flags: what the step means is the
+    /// command's `StepPromise`, never restated here (a unit test holds this to the parser's reading of `line`).
+    var command: (command: Command, file: String?, openFlags: OpenFlags) {
+        func range(_ offset: UInt64, _ length: UInt64) -> ByteRange { ByteRange(offset: offset, length: length) }
+        switch operation {
+        case .write(let name, let offset, let length, let pattern, let direct):
+            var options = WriteOptions()
+            options.pattern = pattern
+            return (.pwrite(range(offset, length), options), name, direct ? .direct : [])
+        case .truncate(let name, let size): return (.truncate(size), name, [])
+        case .allocate(let name, let offset, let length, let keep): return (.fallocate(keep ? .keepSize : [], range(offset, length)), name, [])
+        case .punch(let name, let offset, let length): return (.fallocate([.punchHole, .keepSize], range(offset, length)), name, [])
+        case .zero(let name, let offset, let length, let keep):
+            return (.fallocate(keep ? [.zeroRange, .keepSize] : .zeroRange, range(offset, length)), name, [])
+        case .collapse(let name, let offset, let length): return (.fallocate(.collapseRange, range(offset, length)), name, [])
+        case .insert(let name, let offset, let length): return (.fallocate(.insertRange, range(offset, length)), name, [])
+        case .reflink(let name, let source, let sourceOffset, let offset, let length):
+            return (.reflink(source: source, sourceOffset: sourceOffset, offset: offset, length: length), name, [])
+        case .dedupe(let name, let source, let sourceOffset, let offset, let length, _):
+            return (.dedupe(source: source, sourceOffset: sourceOffset, offset: offset, length: length), name, [])
+        case .fsync(let name): return (.fsync, name, [])
+        case .fdatasync(let name): return (.fdatasync, name, [])
+        case .sync: return (.sync, nil, [])
+        case .syncfs: return (.syncfs, nil, [])
+        case .remount: return (.remount, nil, [])
+        case .mkdir(let name): return (.mkdir(name), nil, [])
+        case .rename(let from, let to): return (.rename(from, to), nil, [])
+        case .link(let from, let to): return (.link(from, to), nil, [])
+        case .unlink(let name): return (.unlink(name), nil, [])
+        case .fill(let name, let size):
+            var options = WriteOptions()
+            options.pattern = 0xee
+            options.blockSize = 1 << 20
+            return (.pwrite(range(0, size), options), name, [])
+        case .verify(let name): return (.verify(name.map { [$0] } ?? []), nil, [])
+        case .powerCut: return (.powerCut, nil, [])
+        case .lyingCache(let on): return (.lyingCache(on), nil, [])
+        case .dropWrites: return (.dropWrites([ByteRange(offset: 0, length: 0)]), nil, [])
+        case .clearFaults: return (.clearFaults, nil, [])
+        }
+    }
+
     /// The file a data step acts on (its `FILE:`), if any.
     var file: String? {
         switch operation {
@@ -93,7 +135,8 @@ public struct WorkloadStep: Equatable, Hashable, Sendable {
              .zero(let name, _, _, _), .collapse(let name, _, _), .insert(let name, _, _), .reflink(let name, _, _, _, _),
              .dedupe(let name, _, _, _, _, _), .fsync(let name), .fdatasync(let name), .fill(let name, _):
             return name
-        default: return nil
+        case .sync, .syncfs, .remount, .mkdir, .rename, .link, .unlink, .verify, .powerCut, .lyingCache, .dropWrites, .clearFaults:
+            return nil
         }
     }
 }

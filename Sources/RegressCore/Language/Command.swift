@@ -14,6 +14,8 @@ public enum Command: Equatable, Codable, Sendable {
     case swapext(donor: String)
     case fsync
     case fdatasync
+    /// close(2) of the descriptor the file's steps share (xfs_io's `close`); the next step opens it again.
+    case close
     /// sync_file_range(2) with xfs_io's modes: writeback only, no durability promise (no metadata).
     case syncRange(ByteRange, SyncRangeMode)
     /// chattr(1)'s inode flags (FS_IOC_SETFLAGS): set `add`, clear `remove`.

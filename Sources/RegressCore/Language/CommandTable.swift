@@ -14,6 +14,8 @@ public struct CommandSpec {
         case attribute
         /// Makes or removes a memory mapping: changes nothing a file holds.
         case mapping
+        /// Closes the descriptor a file's steps share: changes nothing a file holds.
+        case descriptor
     }
 
     /// What must sit under the filesystem for the command to run.
@@ -178,6 +180,9 @@ public enum CommandTable {
                     parse: { _ in .fsync }, track: fileOrDirectoryMustExist),
         CommandSpec("fdatasync", "fdatasync", .file, .durability, help: "fdatasync(2) of the file or directory",
                     parse: { _ in .fdatasync }, track: fileOrDirectoryMustExist),
+        CommandSpec("close", "close", .file, .descriptor,
+                    help: "closes the file's descriptor, as xfs_io's close (or the end of an xfs_io invocation): the file's steps share one open until then",
+                    parse: { _ in .close }, track: fileOrDirectoryMustExist),
     ]
 
     // MARK: whole-filesystem commands

@@ -100,9 +100,32 @@ public struct ContentModel: Sendable {
 
     // MARK: data
 
-    /// Applies a change to a file's content, creating the file if needed.
+    /// Applies a change to a file's content, creating the file if needed. After a power cut nothing read
+    /// yet, the file holds block by block its old content or its new: a change applies to both, and the
+    /// uncertainty stays what it was until `verify` looks (`unresolved(before:)` says which steps cannot
+    /// wait for that).
     public mutating func update(_ file: String, _ change: (inout ExtentMap) -> Void) {
-        change(&inodes[inode(of: file)]!.content)
+        let inode = inode(of: file)
+        change(&inodes[inode]!.content)
+        if var old = inodes[inode]!.afterPowerCut?.old {
+            change(&old)
+            inodes[inode]!.afterPowerCut!.old = old
+        }
+    }
+
+    /// FICLONERANGE of `range` of `source` to `offset` of `file`. A source whose power-cut outcome is not
+    /// read yet gives its old blocks to the old version of the file and its new blocks to the new one, so
+    /// the file becomes as uncertain there as the source is.
+    public mutating func clone(_ file: String, from source: String, range: Range<UInt64>, to offset: UInt64) {
+        let newSource = content(of: source) ?? ExtentMap()
+        let oldSource = state(of: source)?.afterPowerCut?.old ?? newSource
+        let inode = inode(of: file)
+        let before = inodes[inode]!
+        inodes[inode]!.content.clone(from: newSource, range: range, to: offset)
+        guard before.afterPowerCut != nil || oldSource != newSource else { return }
+        var old = before.afterPowerCut.map { $0.old ?? ExtentMap() } ?? before.content
+        old.clone(from: oldSource, range: range, to: offset)
+        inodes[inode]!.afterPowerCut = PowerCutOutcome(old: old)
     }
 
     /// An O_DSYNC write: the written bytes (and the size they need) are durable at once.

@@ -42,7 +42,7 @@ extension ContentModel {
             let sourceMap = content(of: source) ?? ExtentMap()
             // No length, or a zero one, clones to the source's end of file, as FICLONE and FICLONERANGE do.
             let end = (length ?? 0) == 0 ? sourceMap.size : sourceOffset + length!
-            update(file) { $0.clone(from: sourceMap, range: sourceOffset..<max(sourceOffset, end), to: offset) }
+            clone(file, from: source, range: sourceOffset..<max(sourceOffset, end), to: offset)
         case .create(let file):
             update(file) { _ in }
         case .makeDurable(let file):

@@ -79,30 +79,51 @@ public struct CaseRunner {
     /// Setup, steps, unmount and fsck, collecting evidence. Returns the device, unmounted, for the caller to
     /// release once the verdict is known (a failed test's image may be kept).
     private func execute(into result: inout TestResult) -> TestDevice? {
-        let test = testCase.test
-        let fs = testCase.filesystem
         let (backend, noBackendReason) = backend()
-        let device: TestDevice
+        guard let device = makeDevice(backend, into: &result) else { return nil }
+        let filesystem = ScratchFilesystem(kind: testCase.filesystem, device: device.path, mountPoint: device.directory + "/mnt",
+                                           mountOptions: testCase.test.mountOptions[testCase.filesystem] ?? "")
+        let session = TestSession(device: device, filesystem: filesystem)
+        defer { session.tearDown() }
+        guard setUp(session, into: &result) else { return device }
+        if options.crashStates != nil && device.writeLogPath == nil {
+            result.log.append("crash states: not searched: they need the emulated disk (\(noBackendReason))")
+        }
+        let crashStates = CrashStateRecorder(device: device, filesystem: filesystem, options: options)
+        guard runSteps(session, backend: backend, noBackendReason: noBackendReason, crashStates: crashStates, into: &result) else {
+            return device
+        }
+        finish(session, crashStates: crashStates, into: &result)
+        return device
+    }
+
+    /// The device the case runs on: a loop device over an image (on the emulated disk when the test needs
+    /// one), or the scratch device the user named.
+    private func makeDevice(_ backend: PowerCutBackend?, into result: inout TestResult) -> TestDevice? {
+        let kind: TestDevice.Kind = options.scratchDevice.map { .scratch($0) } ??
+            .loopImage(size: max(testCase.test.imageSize, testCase.filesystem.minimumSize), backend: backend)
         do {
-            let kind: TestDevice.Kind = options.scratchDevice.map { .scratch($0) } ??
-                .loopImage(size: max(test.imageSize, fs.minimumSize), backend: backend)
-            device = try TestDevice(workDirectory: options.workDirectory, name: testCase.id, kind: kind,
-                                    writeLog: options.crashStates != nil && backend == .emulated)
+            let device = try TestDevice(workDirectory: options.workDirectory, name: testCase.id, kind: kind,
+                                        writeLog: options.crashStates != nil && backend == .emulated)
+            result.log.append("device " + device.description)
+            return device
         } catch {
             result.evidence.append(.environment("device: \(error)"))
             return nil
         }
-        result.log.append("device " + device.description)
+    }
 
-        let filesystem = ScratchFilesystem(kind: fs, device: device.path, mountPoint: device.directory + "/mnt",
-                                           mountOptions: test.mountOptions[fs] ?? "")
-        let session = TestSession(device: device, filesystem: filesystem)
-        defer { session.tearDown() }
+    /// Probes what the test requires, makes the filesystem and mounts it. False when the case ends here
+    /// (a skip for a missing feature, or a broken environment), with its evidence.
+    private func setUp(_ session: TestSession, into result: inout TestResult) -> Bool {
+        let test = testCase.test
+        let fs = testCase.filesystem
+        let filesystem = session.filesystem
         // `requires:` the tools or kernel may lack: asked on this device before the real mkfs (fstests' way).
-        if let why = FeatureProbe.trialLacks(test.requires, on: fs, device: device.path, mountPoint: filesystem.mountPoint,
+        if let why = FeatureProbe.trialLacks(test.requires, on: fs, device: session.device.path, mountPoint: filesystem.mountPoint,
                                              mkfsOptions: test.mkfsOptions[fs] ?? [], mountOptions: filesystem.mountOptions) {
             result.evidence.append(.notApplicable(why))
-            return device
+            return false
         }
         do {
             result.log.append(try filesystem.make(options: test.mkfsOptions[fs] ?? []))
@@ -112,31 +133,34 @@ public struct CaseRunner {
             if let why = FeatureProbe.kernelLacks(test.requires, on: fs, mountOptions: filesystem.mountOptions)
                 ?? FeatureProbe.filesystemLacks(test.requires, on: fs, root: root) {
                 result.evidence.append(.notApplicable(why))
-                return device
+                return false
             }
         } catch let error as ScratchFilesystem.SetupError {
             result.evidence.append(.environment("mkfs: \(error.description)"))
             result.log.append(error.output)
-            return device
+            return false
         } catch {
             // A mount that fails for want of a required feature (`-o usrquota` on an xfs without quota) skips.
             if let why = FeatureProbe.kernelLacks(test.requires, on: fs, mountOptions: filesystem.mountOptions) {
                 result.log.append("mount: \(error)")
                 result.evidence.append(.notApplicable(why))
-                return device
+                return false
             }
             result.evidence.append(.environment("\(error)"))
-            return device
+            return false
         }
-        result.log.append("mounted \(device.path) on \(filesystem.mountPoint) -o \(filesystem.mountOptions.isEmpty ? "defaults" : filesystem.mountOptions)")
+        result.log.append("mounted \(session.device.path) on \(filesystem.mountPoint) -o \(filesystem.mountOptions.isEmpty ? "defaults" : filesystem.mountOptions)")
+        return true
+    }
 
+    /// The test's steps, in order, each against the model: its errno against the expectation, its changes
+    /// into the model, its crash-state snapshot. False when the environment broke under a step.
+    private func runSteps(_ session: TestSession, backend: PowerCutBackend?, noBackendReason: String,
+                          crashStates: CrashStateRecorder, into result: inout TestResult) -> Bool {
+        let test = testCase.test
         var model = ContentModel()
         let executor = StepExecutor(session: session, verifier: Verifier(session: session))
         var dataOperations = 0
-        let crashStates = CrashStateRecorder(device: device, filesystem: filesystem, options: options)
-        if options.crashStates != nil && device.writeLogPath == nil {
-            result.log.append("crash states: not searched: they need the emulated disk (\(noBackendReason))")
-        }
         crashStates.snapshot(model, after: "the mount")
         var currentStep = ""
         session.beforePowerCutRecovery = {
@@ -147,10 +171,11 @@ public struct CaseRunner {
             result.log += outcome.log
             result.evidence += outcome.verifications.map(Evidence.verified)
         }
-        /// After a power cut, files whose fate was uncertain are checked before anything touches them.
-        func verifyUnresolved(at location: SourceLocation) {
-            guard !model.unresolvedAfterPowerCut.isEmpty else { return }
-            let (results, changes, log) = executor.verifier.verify(model.unresolvedAfterPowerCut, model: model, at: location, implicit: true)
+        /// Reads what a power cut left of `files`, the model being unable to go on without knowing it.
+        func resolve(_ files: [String], at location: SourceLocation, why: String) {
+            guard !files.isEmpty else { return }
+            result.log.append("\(location) reading \(files.joined(separator: ", ")) first: \(why)")
+            let (results, changes, log) = executor.verifier.verify(files, model: model, at: location, implicit: true)
             record(StepOutcome(changes: changes, verifications: results, log: log))
         }
 
@@ -160,7 +185,9 @@ public struct CaseRunner {
                 result.evidence.append(.missingBackend(requirement, step: step.shortName, at: step.location, why: noBackendReason))
                 break
             }
-            if case .verify = step.command {} else { verifyUnresolved(at: step.location) }
+            let promise = StepPromise(step, StepPromise.Context(mappedRange: session.mappings[step.file ?? ""]?.range))
+            resolve(model.unresolved(before: step, promising: promise), at: step.location,
+                    why: "what the power cut left of them decides what '\(step.text)' does")
             let started = monotonicSeconds()
             currentStep = "'\(step.text)' at \(step.location)"
             let outcome: StepOutcome
@@ -169,7 +196,7 @@ public struct CaseRunner {
             } catch {
                 result.log.append("\(step.location) \(step.text) -> \(error)")
                 result.evidence.append(.environment("\(error)"))
-                return device
+                return false
             }
             let accepted = step.expectation.accepts(outcome.error)
             result.log.append("\(step.location) \(step.text) -> \(outcome.error?.name ?? "ok")\(accepted ? "" : " UNEXPECTED") (\(formatSeconds(monotonicSeconds() - started))s)")
@@ -183,30 +210,38 @@ public struct CaseRunner {
                 result.evidence.append(.stepFailed(StepFailure(location: step.location, step: step.shortName, got: nil,
                                                                expected: check.expected, found: check.found)))
             }
-            afterStep?(index, filesystem.mountPoint)
+            afterStep?(index, session.filesystem.mountPoint)
             crashStates.snapshot(model, after: currentStep, changes: outcome.changes)
             crashStates.report(into: &result)
         }
-        if let last = test.steps.last { verifyUnresolved(at: last.location) }
+        // What a power cut left and no step looked at is checked once the steps are done: a test that cut
+        // the power never passes without its outcome being seen.
+        if let last = test.steps.last {
+            resolve(model.unresolvedAfterPowerCut, at: last.location, why: "the test ended without verifying what the power cut left")
+        }
         if dataOperations == 0 { result.evidence.append(.noDataOperation) }
+        return true
+    }
+
+    /// Unmount, the emulated disk's account, the crash-state search, and the read-only fsck.
+    private func finish(_ session: TestSession, crashStates: CrashStateRecorder, into result: inout TestResult) {
         do {
             try session.unmount()
         } catch {
             result.evidence.append(.environment("unmount: \(error)"))
-            return device
+            return
         }
-        if let disk = device.disk {
+        if let disk = session.device.disk {
             let stats = disk.statistics
             result.log.append("emulated disk: \(stats.writes) writes (\(Size.format(stats.writeBytes))), \(stats.flushes) flushes, \(stats.failedWrites) failed, \(stats.droppedWrites) dropped")
         }
         crashStates.search()
         crashStates.report(into: &result)
         if options.checkFilesystem {
-            let (clean, output) = filesystem.check()
+            let (clean, output) = session.filesystem.check()
             result.log.append(output)
             if !clean { result.evidence.append(.fsckFailed(output)) }
         }
-        return device
     }
 }
 

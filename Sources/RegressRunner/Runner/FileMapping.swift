@@ -3,7 +3,7 @@ import RegressCore
 
 /// One file's shared memory mapping, made by `mmap` and used by the `mwrite`, `msync` and `munmap` steps
 /// after it, as xfs_io keeps its mappings between `-c` commands. The mapping holds its own reference to the
-/// file, so the descriptor of the `mmap` step is closed after it, as every step's is.
+/// file, so it outlives a `close` of the file's descriptor, as xfs_io's do.
 final class FileMapping {
     let address: UnsafeMutableRawPointer
     /// The file range it maps.
