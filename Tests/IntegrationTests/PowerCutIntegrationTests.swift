@@ -54,6 +54,39 @@ final class PowerCutIntegrationTests: IntegrationTestCase {
         }
     }
 
+    /// After the cut nothing reads the files behind the test's back: a write lands on what recovery left,
+    /// unread, and the model keeps the old-or-new uncertainty through it until the test's own verify. A
+    /// step that makes the files durable must know which version the disk kept: regress reads them first
+    /// and the step log says so.
+    func testTheStepsAfterACutRunOnUnreadFiles() throws {
+        let test = try define("unread-after-cut", """
+        summary: writes after a power cut land on files nobody read, then verify, then a sync that must read first
+        filesystems: ext4 xfs btrfs
+        size: 300m
+        steps:
+        f: pwrite -S 0xab 0 256k
+        f: fsync
+        f: pwrite -S 0xcd 0 256k
+        g: pwrite -S 0xef 0 64k
+        power-cut
+        f: pwrite -S 0x11 64k 4k
+        f: truncate 128k
+        verify f
+        g: pwrite -S 0x22 0 4k
+        sync
+        power-cut
+        verify
+        """)
+        for result in run(test, on: [.ext4, .xfs, .btrfs]) {
+            XCTAssertEqual(result.verdict, .pass, Self.explain(result))
+            let reads = result.log.filter { $0.contains("first:") }
+            XCTAssertEqual(reads.count, 1, "\(result.id): only the sync needs to know what the cut left of g: \(reads)")
+            XCTAssertTrue(reads.first?.contains("reading g first") ?? false, "\(result.id): \(reads)")
+            XCTAssertEqual(result.verifications.first?.file, "f", result.id)
+            XCTAssertEqual(result.verifications.first?.foundSize, 128 << 10, result.id)
+        }
+    }
+
     func testALyingCacheIsCaught() throws {
         // Flushes are acknowledged and dropped: the fsynced 0xcd never reaches the durable image, and after
         // the cut the file still holds the 0xab made durable before the cache started lying.
