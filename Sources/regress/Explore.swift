@@ -28,6 +28,9 @@ struct Explore: ParsableCommand {
     @Option(help: ArgumentHelp("Steps a workload, before its power cut.", valueName: "n"))
     var ops: Int = 20
 
+    @Option(help: ArgumentHelp("Instead of random workloads, every workload of N core operations (1 or 2), each followed by an fsync, fdatasync or sync, then a power cut (CrashMonkey's ACE); --time still bounds the run.", valueName: "n"))
+    var bounded: Int?
+
     @Option(help: ArgumentHelp("Start no workload after this many seconds.", valueName: "seconds"))
     var time: Double = 60
 
@@ -61,6 +64,9 @@ struct Explore: ParsableCommand {
     @Flag(name: .shortAndLong, help: "No progress on standard error.")
     var quiet = false
 
+    @OptionGroup(title: "Kernel under test (a VM)")
+    var virtualMachine: VirtualMachineOptions
+
     func validate() throws {
         guard FilesystemKind(rawValue: filesystem) != nil else {
             throw ValidationError("--fs: unknown filesystem '\(filesystem)' (known: \(FilesystemKind.allCases.map(\.rawValue).joined(separator: ", ")))")
@@ -69,6 +75,7 @@ struct Explore: ParsableCommand {
             throw ValidationError("--inject-fault: unknown fault '\(fault)' (known: \(InjectedFault.allCases.map(\.rawValue).joined(separator: ", ")))")
         }
         guard ops >= 1, ops <= 1000 else { throw ValidationError("--ops must be 1 to 1000") }
+        if let bounded, bounded < 1 || bounded > 3 { throw ValidationError("--bounded must be 1, 2 or 3") }
         guard time > 0 else { throw ValidationError("--time must be more than 0 seconds") }
         if let workloads, workloads < 1 { throw ValidationError("--workloads must be at least 1") }
         guard jobs >= 1, jobs <= 64 else { throw ValidationError("-j must be 1 to 64") }
@@ -79,6 +86,7 @@ struct Explore: ParsableCommand {
     }
 
     func run() throws {
+        if let kernel = virtualMachine.kernel { exploreInVirtualMachine(kernel) }
         let fs = FilesystemKind(rawValue: filesystem)!
         // The output directory is checked before any workload runs: a failure found must have somewhere to go.
         var isDirectory: ObjCBool = false
@@ -93,9 +101,11 @@ struct Explore: ParsableCommand {
         options.seconds = time
         options.workloads = workloads
         options.fault = fault.flatMap(InjectedFault.init(rawValue:))
+        options.bounded = bounded
         options.shrinkRuns = shrinkRuns
         options.suite.jobs = jobs
         options.suite.defaultTimeout = timeout
+        options.suite.timeoutScale = virtualMachine.effectiveTimeoutScale
         options.suite.caseOptions.workDirectory = workDirectory
         options.suite.caseOptions.crashStates = crashStates
         options.suite.caseOptions.crashStatesLimit = crashStatesLimit

@@ -42,6 +42,10 @@ final class ExploreProgress {
 
     func finish(_ outcome: Explorer.Outcome) {
         guard enabled else { return }
+        if let space = outcome.space {
+            line("bounded space: \(space.workloads) workloads (\(space.refused) sequences refused by the rules), \(outcome.workloads) run"
+                 + (outcome.workloads < space.workloads ? " (--time or --workloads ended it first)" : ""))
+        }
         line(String(format: "\(title): %d workloads, %d crash states checked, %d failed, %d flaky, %d errors in %.1fs",
                     outcome.workloads, outcome.crashStates, outcome.failures, outcome.flaky, outcome.errors.count, outcome.seconds))
         if let finding = outcome.finding {

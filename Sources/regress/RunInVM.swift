@@ -49,42 +49,78 @@ extension Run {
     /// GuestOutcome: 0, 1, 2 or 125, never above 127 unless the user interrupts).
     func runInVirtualMachine(_ kernelSpec: String) -> Never {
         if let scratchDevice { fail("--scratch-dev \(scratchDevice) cannot be used with --kernel: the VM has no host disk") }
-        let kernel: KernelImage
-        do { kernel = try KernelImage.resolve(kernelSpec) } catch { fail("--kernel \(error)") }
-        var options = GuestRun.Options()
-        options.memoryMiB = virtualMachine.memory
-        options.cpus = virtualMachine.effectiveCPUs
-        options.accelerator = VirtualMachine.Accelerator(rawValue: virtualMachine.accelerator)!
-        options.timeout = Double(virtualMachine.timeout)
-        options.showConsole = !quiet
-        options.workDirectory = GuestRun.workDirectory(besides: workDirectory)
-        let guestRun: GuestRun
-        do { guestRun = try GuestRun(kernel: kernel, options: options) } catch { fail("\(error)") }
-
         // A VM's run times are not the host's: by default its results go to results/vm/, with times of their own.
         let library = location.library()
         let resultsRoot = URL(fileURLWithPath: resultsDirectory ?? (library.directory as NSString).deletingLastPathComponent + "/results/vm")
             .standardizedFileURL.path   // the guest mounts it at this path: absolute
-        let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-        let runArguments = Array(CommandLine.arguments.drop { $0 != "run" }.dropFirst())
-        var request = GuestRun.Request(executable: executable, runArguments: runArguments, resultsDirectory: resultsRoot)
+        var request = GuestRun.Request(executable: VirtualMachineLaunch.executable, runArguments: VirtualMachineLaunch.arguments(after: "run"),
+                                       resultsDirectory: resultsRoot)
         request.output = output
         request.reports = extraReports
-        request.timeoutScale = virtualMachine.effectiveTimeoutScale
-        let reclaimed = Cleanup(workDirectory: options.workDirectory).reclaimAbandoned()
+        let result = VirtualMachineLaunch(kernelSpec: kernelSpec, options: virtualMachine, workDirectory: workDirectory, quiet: quiet).run(request)
+        FileHandle.standardOutput.write(result.standardOutput)
+        Foundation.exit(result.outcome.status)
+    }
+}
+
+extension Explore {
+    /// Runs this explore in a VM booted with `kernel`: its progress comes back on the console, the shrunk
+    /// test of a finding into `--output` on the host, and the guest's exit status is this one's.
+    func exploreInVirtualMachine(_ kernelSpec: String) -> Never {
+        // explore writes no results; the VM still needs a writable results share, a private one.
+        let results = GuestRun.workDirectory(besides: workDirectory) + "/explore-results.\(getpid())"
+        var request = GuestRun.Request(executable: VirtualMachineLaunch.executable, runArguments: VirtualMachineLaunch.arguments(after: "explore"),
+                                       resultsDirectory: results)
+        request.subcommand = .explore
+        request.output = output
+        let result = VirtualMachineLaunch(kernelSpec: kernelSpec, options: virtualMachine, workDirectory: workDirectory, quiet: quiet).run(request)
+        // The guest printed its own path of the found test; the host's copy is the one to name.
+        for path in result.copiedFiles { print(path) }
+        try? FileManager.default.removeItem(atPath: results)
+        Foundation.exit(result.outcome.status)
+    }
+}
+
+/// Boots the kernel and runs one request in it: what `run --kernel` and `explore --kernel` share.
+struct VirtualMachineLaunch {
+    let kernelSpec: String
+    let options: VirtualMachineOptions
+    let workDirectory: String
+    let quiet: Bool
+
+    /// This binary, which the guest runs from the host's root.
+    static var executable: String { (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0] }
+
+    /// What followed the subcommand on this command line.
+    static func arguments(after subcommand: String) -> [String] { Array(CommandLine.arguments.drop { $0 != subcommand }.dropFirst()) }
+
+    /// The guest's result; exits with status 2 when the VM cannot be prepared.
+    func run(_ request: GuestRun.Request) -> GuestRun.Result {
+        let kernel: KernelImage
+        do { kernel = try KernelImage.resolve(kernelSpec) } catch { fail("--kernel \(error)") }
+        var guest = GuestRun.Options()
+        guest.memoryMiB = options.memory
+        guest.cpus = options.effectiveCPUs
+        guest.accelerator = VirtualMachine.Accelerator(rawValue: options.accelerator)!
+        guest.timeout = Double(options.timeout)
+        guest.showConsole = !quiet
+        guest.workDirectory = GuestRun.workDirectory(besides: workDirectory)
+        let guestRun: GuestRun
+        do { guestRun = try GuestRun(kernel: kernel, options: guest) } catch { fail("\(error)") }
+        var request = request
+        request.timeoutScale = options.effectiveTimeoutScale
+        let reclaimed = Cleanup(workDirectory: guest.workDirectory).reclaimAbandoned()
         if reclaimed.total > 0 && !quiet { printError("removed what a killed run left: \(reclaimed.summary)") }
         installSignalHandlers()
-        if !quiet { printError("booting \(kernel.path)\(kernel.release.map { " (\($0))" } ?? "") in QEMU (\(options.accelerator.rawValue))") }
+        if !quiet { printError("booting \(kernel.path)\(kernel.release.map { " (\($0))" } ?? "") in QEMU (\(guest.accelerator.rawValue))") }
         let result: GuestRun.Result
         do {
-            result = try guestRun.run(request, interrupted: { Suite.interruptedBySignal },
-                                      onConsoleLine: { printError($0) })
+            result = try guestRun.run(request, interrupted: { Suite.interruptedBySignal }, onConsoleLine: { printError($0) })
         } catch {
             fail("\(error)")
         }
-        FileHandle.standardOutput.write(result.standardOutput)
         if let message = result.outcome.message { printError("regress: --kernel \(kernelSpec): " + message) }
         if let console = result.consoleLog, result.outcome.status != 0, !quiet { printError("the VM's console: \(console)") }
-        Foundation.exit(result.outcome.status)
+        return result
     }
 }

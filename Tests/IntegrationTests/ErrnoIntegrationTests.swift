@@ -64,8 +64,9 @@ final class ErrnoIntegrationTests: IntegrationTestCase {
         XCTAssertEqual(result.verifications.map(\.passed), [true])
     }
 
-    /// chattr +i through FS_IOC_SETFLAGS really makes the file immutable (a write gets EPERM), -i undoes it;
-    /// sync_range runs on every filesystem.
+    /// chattr +i through FS_IOC_SETFLAGS really makes the file immutable (the open for a write gets EPERM),
+    /// -i undoes it; sync_range runs on every filesystem. The close is the end of the xfs_io invocation
+    /// before chattr(1) runs: through a descriptor opened before +i, btrfs and xfs still take writes.
     func testChattrAndSyncRangeReachTheKernel() throws {
         let test = try define("chattr", """
         summary: chattr and sync_range reach the kernel
@@ -74,6 +75,7 @@ final class ErrnoIntegrationTests: IntegrationTestCase {
         f: pwrite -S 0xaa 0 64k
         f: sync_range -w 0 64k
         f: sync_range -a 0 64k
+        f: close
         f: chattr +i
         f: pwrite 0 4k expect EPERM
         f: chattr -i +A

@@ -18,6 +18,8 @@ public final class Explorer {
         /// Stop after this many workloads (nil: only the time limits them).
         public var workloads: Int?
         public var fault: InjectedFault?
+        /// `--bounded N`: every workload of N core operations (`BoundedWorkloads`) instead of random ones.
+        public var bounded: Int?
         /// How the cases run: jobs, timeout, and the crash-state search's options (`caseOptions.crashStates`).
         public var suite = Suite.Options()
         /// Runs the shrinking may cost (candidates the workload's rules refuse cost none).
@@ -50,6 +52,8 @@ public final class Explorer {
         public var skipped: String?
         public var seconds = 0.0
         public var finding: ExploreFinding?
+        /// With `--bounded`: the workloads the space holds, and the sequences its rules refused.
+        public var space: (workloads: Int, refused: Int)?
     }
 
     let options: Options
@@ -61,12 +65,15 @@ public final class Explorer {
         var outcome = Outcome()
         let started = monotonicSeconds()
         let generator = WorkloadGenerator(filesystem: options.filesystem, seed: options.seed, operations: options.operations)
+        let bounded = options.bounded.map { BoundedWorkloads(filesystem: options.filesystem, length: $0) }
+        if let bounded { outcome.space = (bounded.workloads.count, bounded.refused) }
         var index = 0, skips = 0
         var skipReason: String?
         while monotonicSeconds() - started < options.seconds, !interrupted {
-            let count = min(options.suite.jobs, options.workloads.map { $0 - index } ?? Int.max)
+            let limit = min(options.workloads ?? Int.max, bounded?.workloads.count ?? Int.max)
+            let count = min(options.suite.jobs, limit - index)
             guard count > 0 else { break }
-            let workloads = (index..<index + count).map { workload(generator, $0) }
+            let workloads = (index..<index + count).map { bounded?.workloads[$0] ?? generator.workload($0) }.map(withFault)
             index += count
             let cases = workloads.map(testCase)
             if let reason = cases.first?.skipReason {
@@ -118,9 +125,8 @@ public final class Explorer {
         return outcome
     }
 
-    func workload(_ generator: WorkloadGenerator, _ index: Int) -> Workload {
-        let workload = generator.workload(index)
-        return options.fault?.inject(into: workload) ?? workload
+    func withFault(_ workload: Workload) -> Workload {
+        options.fault?.inject(into: workload) ?? workload
     }
 
     /// The workload as `regress run` plans its file: parsed from its text, one case on the filesystem.

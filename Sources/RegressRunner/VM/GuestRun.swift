@@ -44,6 +44,8 @@ public struct GuestRun {
         public let outcome: GuestOutcome
         public let standardOutput: Data
         public let consoleLog: String?
+        /// The host paths of the files copied out of the guest's directories (explore's found test).
+        public var copiedFiles: [String] = []
     }
 
     /// The VMs' directories sit beside the tests' work directory, not in it: the guest's regress, which
@@ -76,6 +78,8 @@ public struct GuestRun {
     /// values of the ones the host takes over (see GuestArguments).
     public struct Request: Sendable {
         public var executable: String
+        public var subcommand = GuestArguments.Subcommand.run
+        /// What followed the subcommand on the host's command line.
         public var runArguments: [String]
         public var output: String?
         public var reports: [String] = []
@@ -100,7 +104,8 @@ public struct GuestRun {
         defer { WorkArea.removeTree(work) }
         let control = work + "/control"
         let files = control + "/files"
-        let arguments = GuestArguments(executable: request.executable, runArguments: request.runArguments, output: request.output,
+        let arguments = GuestArguments(executable: request.executable, subcommand: request.subcommand,
+                                       runArguments: request.runArguments, output: request.output,
                                        reports: request.reports, resultsDirectory: resultsDirectory, filesDirectory: files,
                                        timeoutScale: request.timeoutScale)
         do {
@@ -173,6 +178,17 @@ public struct GuestRun {
             try? FileManager.default.removeItem(atPath: host)
             try? FileManager.default.copyItem(atPath: guest, toPath: host)
         }
+        var copiedFiles: [String] = []
+        for (guest, host) in arguments.directoryCopies {
+            guard let names = try? FileManager.default.contentsOfDirectory(atPath: guest), !names.isEmpty else { continue }
+            try? FileManager.default.createDirectory(atPath: host, withIntermediateDirectories: true)
+            for name in names.sorted() {
+                try? FileManager.default.removeItem(atPath: host + "/" + name)
+                if (try? FileManager.default.copyItem(atPath: guest + "/" + name, toPath: host + "/" + name)) != nil {
+                    copiedFiles.append(host + "/" + name)
+                }
+            }
+        }
         // The whole console beside the run's results: the post-mortem of a panic or a hang.
         var keptConsole: String?
         let newRuns = Set((try? FileManager.default.contentsOfDirectory(atPath: resultsDirectory)) ?? []).subtracting(runsBefore)
@@ -181,7 +197,7 @@ public struct GuestRun {
             if (try? FileManager.default.copyItem(atPath: consoleLog, toPath: destination)) != nil { keptConsole = destination }
         }
         let standardOutput = FileManager.default.contents(atPath: control + "/stdout") ?? Data()
-        return Result(outcome: GuestOutcome.decide(seen), standardOutput: standardOutput, consoleLog: keptConsole)
+        return Result(outcome: GuestOutcome.decide(seen), standardOutput: standardOutput, consoleLog: keptConsole, copiedFiles: copiedFiles)
     }
 
     /// busybox, the stage 1 script and the modules that reach the host's root, dependencies first.
