@@ -39,7 +39,7 @@ final class CrashStateMetaTests: IntegrationTestCase {
         for result in run(test, on: [.btrfs, .ext4, .xfs], options: crashStates()) {
             XCTAssertEqual(result.verdict, .fail, Self.explain(result))
             let failure = try XCTUnwrap(crashFailures(result).first, Self.explain(result))
-            XCTAssertTrue(failure.problem.hasPrefix("verify f:"), "\(failure)")
+            XCTAssertEqual(failure.problem.file, "f", "\(failure)")
             XCTAssertTrue(failure.step.hasPrefix("'g: fsync'"), "the honoured fsync's epoch: \(failure)")
             XCTAssertTrue(result.reasons.contains { $0.hasPrefix("crash state epoch \(failure.epoch) + ") && $0.contains("verify f:") }, "\(result.reasons)")
         }
@@ -103,7 +103,7 @@ final class CrashStateMetaTests: IntegrationTestCase {
         for result in seed {
             XCTAssertEqual(result.verdict, .pass, Self.explain(result))
             // Every one of the 40 states is checked, or has the image of one that was.
-            let counts = try XCTUnwrap(CrashStateCounts(result.log), Self.explain(result))
+            let counts = try XCTUnwrap(result.crashStates, Self.explain(result))
             XCTAssertEqual(counts.failed, 0, Self.explain(result))
             XCTAssertEqual(counts.checked + counts.identical, 40, Self.explain(result))
         }
