@@ -114,8 +114,16 @@ final class CrashStateMetaTests: IntegrationTestCase {
     func testTheCommandLineRunsTheSearchAndRefusesABadValue() throws {
         _ = try define("lying-fsync", Self.lyingFsync.replacingOccurrences(of: "filesystems: btrfs ext4 xfs", with: "filesystems: ext4"))
         let common = ["run", "--tests-dir", testsDirectory, "--workdir", workDirectory, "--results", directory + "/results", "-q"]
-        let found = try regress(common + ["--crash-states", "lying-fsync"])
+        // Without -q, for the progress line on the terminal; the human report to a file, as the terminal gets it.
+        let report = directory + "/run.txt"
+        let found = try regress(common.filter { $0 != "-q" } + ["--report", "human=" + report, "--crash-states", "lying-fsync"])
         XCTAssertEqual(found.status, 1, found.standardError)
+        let counted = try NSRegularExpression(pattern: #"\(([1-9][0-9]*) crash states, ([1-9][0-9]*) failed\)"#)
+        let progress = try XCTUnwrap(found.standardError.split(separator: "\n").first { $0.contains("lying-fsync.ext4") }, found.standardError)
+        XCTAssertNotNil(counted.firstMatch(in: String(progress), range: NSRange(progress.startIndex..., in: progress)), String(progress))
+        let human = try String(contentsOfFile: report, encoding: .utf8)
+        let line = try XCTUnwrap(human.split(separator: "\n").first { $0.hasPrefix("FAIL   lying-fsync.ext4") }, human)
+        XCTAssertNotNil(counted.firstMatch(in: String(line), range: NSRange(line.startIndex..., in: line)), String(line))
         let log = try String(contentsOfFile: directory + "/results/latest/lying-fsync.ext4/log", encoding: .utf8)
         XCTAssertTrue(log.contains("crash states: ") && log.contains(" failed, "), log)
         XCTAssertTrue(log.contains("crash state epoch "), log)

@@ -19,6 +19,8 @@ final class ReportTests: XCTestCase {
         var pass = TestResult(test: "nocow-reflink", filesystem: .btrfs)
         pass.seconds = 1.25
         pass.log = ["tests.d/nocow-reflink:12:1 pwrite 0 4096 -> ok (0.001s)", forgery, markup]
+        // A pass that searched crash states says so in every format: a block, a line more for the consumers.
+        pass.crashStates = CrashStateSummary(planned: 162, checked: 159, identical: 3, skipped: 0, failed: 0)
 
         var verification = VerifyResult(file: "file: \"1\"\nok 12", expectedSize: 8192, foundSize: 8192)
         verification.mismatches = [Mismatch(offset: 0, length: 4096, expected: 0, found: .byte(0xcd))]
@@ -114,11 +116,14 @@ final class ReportTests: XCTestCase {
         XCTAssertEqual(summary["skipped"] as? Int, 1)
         XCTAssertEqual(summary["todo"] as? Int, 1)
 
-        // Every result that did not pass has a YAML block the reader decoded, and the hostile reasons come
-        // back as written, but for the neutralised keywords and the separators YAMLish has no escape for.
+        // Every result that did not pass has a YAML block the reader decoded, and so has the pass that searched
+        // crash states; the hostile reasons come back as written, but for the neutralised keywords and the
+        // separators YAMLish has no escape for.
         let blocks = of("yaml").compactMap { $0["data"] as? [String: Any] }
-        XCTAssertEqual(blocks.map { $0["verdict"] as? String }, ["fail", "error", "xfail", "fail"])
-        let failBlock = try XCTUnwrap(blocks.first)
+        XCTAssertEqual(blocks.map { $0["verdict"] as? String }, ["pass", "fail", "error", "xfail", "fail"])
+        let crashStates = try XCTUnwrap(blocks[0]["crash_states"] as? [String: Any])
+        XCTAssertEqual(crashStates["checked"] as? String ?? (crashStates["checked"] as? Int).map(String.init), "159")
+        let failBlock = blocks[1]
         let expected = Self.results[1].reasons.map {
             neutralised($0).replacingOccurrences(of: "\u{2028}", with: "\\u2028").replacingOccurrences(of: "\u{2029}", with: "\\u2029")
                 .replacingOccurrences(of: "\u{fffe}", with: "\\ufffe")
@@ -206,7 +211,8 @@ final class ReportTests: XCTestCase {
             XCTAssertEqual(name, Self.names[number - 1])
             for diagnostic in pendingDiagnostics { XCTAssertTrue(diagnostic.hasPrefix("# \(name): "), diagnostic) }
             let verdict = Self.results[number - 1].verdict
-            XCTAssertEqual(pendingDiagnostics.isEmpty, verdict == .pass || verdict == .skip, line)
+            // A pass says only what crash states it checked, when it searched them.
+            XCTAssertEqual(pendingDiagnostics.isEmpty, (verdict == .pass && Self.results[number - 1].crashStates == nil) || verdict == .skip, line)
             if verdict == .error { XCTAssertTrue(pendingDiagnostics.allSatisfy { $0.hasPrefix("# \(name): error: ") }) }
             pendingDiagnostics = []
         }

@@ -48,8 +48,9 @@ final class CrashStateReportingTests: XCTestCase {
     func testTAPCarriesTheCountsInYAMLEvenForAPass() throws {
         let lines = lines(.tap)
         let pass = try XCTUnwrap(lines.firstIndex(of: "ok 1 - searched.ext4"))
-        XCTAssertEqual(Array(lines[pass + 1...pass + 8]), [
-            "  ---", "  crash_states:", "    planned: 162", "    checked: 159", "    identical: 3", "    skipped: 0", "    failed: 0", "  ...",
+        XCTAssertEqual(Array(lines[pass + 1...pass + 10]), [
+            "  ---", "  verdict: pass", "  seconds: 0.700",
+            "  crash_states:", "    planned: 162", "    checked: 159", "    identical: 3", "    skipped: 0", "    failed: 0", "  ...",
         ])
         let fail = try XCTUnwrap(lines.firstIndex(of: "not ok 2 - lost.ext4"))
         let block = lines[fail...].prefix { $0 != "  ..." }

@@ -14,8 +14,8 @@ public struct TAPReport {
             switch result.verdict {
             case .pass:
                 lines.append("ok \(number) - \(name)")
-                // A pass has no diagnostics but the work it stands for; TAP 13 allows a block under any line.
-                if let summary = result.crashStates { lines += ["  ---"] + crashStates(summary) + ["  ..."] }
+                // The work a pass stands for is worth its block: TAP 13 allows one under any result line.
+                if result.crashStates != nil { lines += yaml(result) }
             case .skip:
                 lines.append("ok \(number) - \(name) # SKIP \(directiveData(result))")
             case .xfail:
