@@ -236,7 +236,8 @@ final class ReportTests: XCTestCase {
                     results = case.result if isinstance(case.result, list) else ([case.result] if case.result else [])
                     cases.append({"classname": case.classname, "name": case.name, "time": case.time,
                                   "results": [{"tag": r._tag, "message": r.message, "type": r.type, "text": r.text} for r in results],
-                                  "system_out": case.system_out})
+                                  "system_out": case.system_out,
+                                  "properties": {p.get("name"): p.get("value") for p in case._elem.iterfind("properties/property")}})
                 props = {p.name: p.value for p in suite.properties()}
                 suites.append({"name": suite.name, "tests": suite.tests, "failures": suite.failures, "errors": suite.errors,
                                "skipped": suite.skipped, "time": suite.time, "cases": cases, "properties": props})
@@ -258,7 +259,10 @@ final class ReportTests: XCTestCase {
         XCTAssertEqual(cases.map { "\($0["classname"] as? String ?? "?").\($0["name"] as? String ?? "?")" },
                        ["nocow-reflink.btrfs", "punch-hole.xfs", "collapse.btrfs", "mkfs-fails.ext4", "known-bug.xfs", "odd name#1.odd name#1"])
         let tags = cases.map { (($0["results"] as? [[String: Any]]) ?? []).map { $0["tag"] as? String ?? "?" } }
-        XCTAssertEqual(tags, [[], ["failure"], ["skipped"], ["error"], ["skipped"], ["failure"]])
+        XCTAssertEqual(tags, [[], ["failure"], ["skipped"], ["error"], ["skipped"], ["failure"]], "properties are no result")
+        XCTAssertEqual(cases[0]["properties"] as? [String: String], ["crash_states_planned": "162", "crash_states_checked": "159",
+                       "crash_states_identical": "3", "crash_states_skipped": "0", "crash_states_failed": "0"])
+        XCTAssertEqual(cases[1]["properties"] as? [String: String], [:])
 
         // Markup comes back as written; the characters XML 1.0 cannot carry come back as visible escapes.
         let clean = { (text: String) in

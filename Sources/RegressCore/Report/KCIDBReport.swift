@@ -80,8 +80,8 @@ public struct KCIDBReport {
             if !result.summary.isEmpty { test["comment"] = .string(safe(result.summary)) }
             if result.seconds.isFinite, result.seconds >= 0, result.verdict != .skip { test["duration"] = .number(result.seconds) }
             if let start = result.startTime { test["start_time"] = .string(start) }
-            // The schema's place for a test's numeric output besides its status (allowed with PASS and FAIL,
-            // not SKIP): the states checked. Every count is in misc.crash_states.
+            // The schema's place for a test's numeric output besides its status (with FAIL, ERROR and PASS; a
+            // SKIP has none): the states checked. Every count is in misc.crash_states.
             if let summary = result.crashStates, result.verdict != .skip {
                 test["number"] = .object(["value": .integer(summary.checked), "unit": .string("crash states")])
             }
