@@ -3,7 +3,8 @@ import RegressRunner
 import RegressCore
 
 /// The live view: on a terminal, one line rewritten in place (test i of N, name, filesystem, elapsed);
-/// elsewhere (CI logs), one plain line a finished test. Always on standard error, never in the report.
+/// elsewhere (CI logs), one plain line a finished test, with the crash states it checked. Always on standard
+/// error, never in the report.
 final class Progress {
     private let enabled: Bool
     private let terminal = isatty(2) == 1
@@ -20,6 +21,7 @@ final class Progress {
         case .finished(let result, _, let total):
             finished += 1
             let line = "[\(finished)/\(total)] \(result.verdict.rawValue.padding(toLength: 5, withPad: " ", startingAt: 0)) \(result.id) \(String(format: "%.1f", result.seconds))s"
+                + (result.crashStates.map { " (\($0))" } ?? "")
             write(terminal ? "\r\u{1b}[K" + line + "\n" : line + "\n")
         }
     }

@@ -22,13 +22,10 @@ final class CrashStateBudgetTests: IntegrationTestCase {
         for result in run(test, on: [.ext4], options: options) {
             XCTAssertEqual(result.verdict, .pass, Self.explain(result))
             XCTAssertTrue(result.log.contains { $0.hasPrefix("crash states: the time budget (0s, half the timeout) allows about 1 more") }, Self.explain(result))
-            let counts = try XCTUnwrap(CrashStateCounts(result.log), Self.explain(result))
-            let planned = try XCTUnwrap(result.log.first { $0.contains(" states to check, ") }.flatMap { line in
-                line.components(separatedBy: "; ").last?.split(separator: " ").first.flatMap { Int($0) }
-            }, Self.explain(result))
+            let counts = try XCTUnwrap(result.crashStates, Self.explain(result))
             XCTAssertGreaterThanOrEqual(counts.checked, 10, Self.explain(result))
             XCTAssertGreaterThan(counts.skipped, 0, Self.explain(result))
-            XCTAssertEqual(counts.checked + counts.identical + counts.skipped, planned, Self.explain(result))
+            XCTAssertEqual(counts.checked + counts.identical + counts.skipped, counts.planned, Self.explain(result))
         }
     }
 }

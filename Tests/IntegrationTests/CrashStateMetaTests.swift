@@ -39,7 +39,7 @@ final class CrashStateMetaTests: IntegrationTestCase {
         for result in run(test, on: [.btrfs, .ext4, .xfs], options: crashStates()) {
             XCTAssertEqual(result.verdict, .fail, Self.explain(result))
             let failure = try XCTUnwrap(crashFailures(result).first, Self.explain(result))
-            XCTAssertTrue(failure.problem.hasPrefix("verify f:"), "\(failure)")
+            XCTAssertEqual(failure.problem.file, "f", "\(failure)")
             XCTAssertTrue(failure.step.hasPrefix("'g: fsync'"), "the honoured fsync's epoch: \(failure)")
             XCTAssertTrue(result.reasons.contains { $0.hasPrefix("crash state epoch \(failure.epoch) + ") && $0.contains("verify f:") }, "\(result.reasons)")
         }
@@ -103,7 +103,7 @@ final class CrashStateMetaTests: IntegrationTestCase {
         for result in seed {
             XCTAssertEqual(result.verdict, .pass, Self.explain(result))
             // Every one of the 40 states is checked, or has the image of one that was.
-            let counts = try XCTUnwrap(CrashStateCounts(result.log), Self.explain(result))
+            let counts = try XCTUnwrap(result.crashStates, Self.explain(result))
             XCTAssertEqual(counts.failed, 0, Self.explain(result))
             XCTAssertEqual(counts.checked + counts.identical, 40, Self.explain(result))
         }
@@ -114,8 +114,16 @@ final class CrashStateMetaTests: IntegrationTestCase {
     func testTheCommandLineRunsTheSearchAndRefusesABadValue() throws {
         _ = try define("lying-fsync", Self.lyingFsync.replacingOccurrences(of: "filesystems: btrfs ext4 xfs", with: "filesystems: ext4"))
         let common = ["run", "--tests-dir", testsDirectory, "--workdir", workDirectory, "--results", directory + "/results", "-q"]
-        let found = try regress(common + ["--crash-states", "lying-fsync"])
+        // Without -q, for the progress line on the terminal; the human report to a file, as the terminal gets it.
+        let report = directory + "/run.txt"
+        let found = try regress(common.filter { $0 != "-q" } + ["--report", "human=" + report, "--crash-states", "lying-fsync"])
         XCTAssertEqual(found.status, 1, found.standardError)
+        let counted = try NSRegularExpression(pattern: #"\(([1-9][0-9]*) crash states, ([1-9][0-9]*) failed\)"#)
+        let progress = try XCTUnwrap(found.standardError.split(separator: "\n").first { $0.contains("lying-fsync.ext4") }, found.standardError)
+        XCTAssertNotNil(counted.firstMatch(in: String(progress), range: NSRange(progress.startIndex..., in: progress)), String(progress))
+        let human = try String(contentsOfFile: report, encoding: .utf8)
+        let line = try XCTUnwrap(human.split(separator: "\n").first { $0.hasPrefix("FAIL   lying-fsync.ext4") }, human)
+        XCTAssertNotNil(counted.firstMatch(in: String(line), range: NSRange(line.startIndex..., in: line)), String(line))
         let log = try String(contentsOfFile: directory + "/results/latest/lying-fsync.ext4/log", encoding: .utf8)
         XCTAssertTrue(log.contains("crash states: ") && log.contains(" failed, "), log)
         XCTAssertTrue(log.contains("crash state epoch "), log)

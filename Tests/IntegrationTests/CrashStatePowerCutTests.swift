@@ -38,9 +38,9 @@ final class CrashStatePowerCutTests: IntegrationTestCase {
         for result in run(test, on: [.btrfs, .ext4, .xfs], options: options) {
             XCTAssertEqual(result.verdict, .fail, Self.explain(result))
             let failure = try XCTUnwrap(crashFailures(result).first, Self.explain(result))
-            XCTAssertTrue(failure.problem.hasPrefix("verify g:"), "\(failure)")
+            XCTAssertEqual(failure.problem.file, "g", "\(failure)")
             XCTAssertTrue(failure.step.hasPrefix("'h: fsync'"), "an epoch after the first power cut: \(failure)")
-            XCTAssertFalse(crashFailures(result).contains { $0.problem.hasPrefix("verify f:") }, Self.explain(result))
+            XCTAssertFalse(crashFailures(result).contains { $0.problem.file == "f" }, Self.explain(result))
         }
     }
 
@@ -49,7 +49,7 @@ final class CrashStatePowerCutTests: IntegrationTestCase {
         let options = options { $0.crashStates = 4; $0.crashStatesLimit = 400 }
         for result in run(test, on: [.btrfs, .ext4, .xfs], options: options) {
             XCTAssertEqual(result.verdict, .pass, Self.explain(result))
-            let counts = try XCTUnwrap(CrashStateCounts(result.log), Self.explain(result))
+            let counts = try XCTUnwrap(result.crashStates, Self.explain(result))
             XCTAssertEqual(counts.failed, 0, Self.explain(result))
             XCTAssertGreaterThan(counts.checked, 0, Self.explain(result))
         }

@@ -51,7 +51,7 @@ final class CrashStateReproducerMetaTests: IntegrationTestCase {
             // The state is named: its epoch, the writes of it applied, the step it cut, what went wrong.
             XCTAssertTrue(failure.description.hasPrefix("crash state epoch \(failure.epoch) + "), "\(failure)", file: file, line: line)
             XCTAssertTrue(failure.step.hasPrefix("'g: fsync'"), "the honest fsync's epoch: \(failure)", file: file, line: line)
-            XCTAssertTrue(failure.problem.hasPrefix("verify f:"), "\(failure)", file: file, line: line)
+            XCTAssertEqual(failure.problem.file, "f", "\(failure)", file: file, line: line)
             let reproducer = try XCTUnwrap(failure.reproducer, "\(name).\(fs): no reproducer: " + Self.explain(result), file: file, line: line)
             XCTAssertTrue(reproducer.reproduced, "\(name).\(fs): \(reproducer.description)\n" + Self.explain(result), file: file, line: line)
             XCTAssertLessThanOrEqual(reproducer.steps, 5, "\(name).\(fs): shrunk to\n\(reproducer.text)", file: file, line: line)
@@ -118,7 +118,7 @@ final class CrashStateReproducerMetaTests: IntegrationTestCase {
         XCTAssertEqual(result.verdict, .fail, Self.explain(result))
         let failure = try XCTUnwrap(result.evidence.lazy.compactMap { if case .crashState(let failure) = $0 { return failure } else { return nil } }.first,
                                     Self.explain(result))
-        XCTAssertTrue(failure.problem.hasPrefix("verify f: bytes 0..4095"), "\(failure)")
+        XCTAssertTrue(failure.problem.description.hasPrefix("verify f: bytes 0..4095"), "\(failure)")
         let reproducer = try XCTUnwrap(failure.reproducer, Self.explain(result))
         XCTAssertFalse(reproducer.reproduced, reproducer.text)
         XCTAssertEqual(reproducer.runs, 1, "one run of the whole candidate, no shrink of a candidate that passes")

@@ -31,8 +31,13 @@ final class ExploreMetaTests: IntegrationTestCase {
 
     func testAnHonestDiskGivesNoFailureOnAnyFilesystem() throws {
         for fs in ["btrfs", "xfs", "ext4"] {
-            let clean = try regress(["explore", "--fs", fs, "--seed", "7", "--ops", "12", "--workloads", "3", "--time", "600"] + common)
+            // Not quiet: the closing line says how many crash states were checked.
+            let clean = try regress(["explore", "--fs", fs, "--seed", "7", "--ops", "12", "--workloads", "3", "--time", "600"] + common.filter { $0 != "-q" })
             XCTAssertEqual(clean.status, 0, "\(fs): a false positive, or the machine failed: " + clean.standardError)
+            // The states each workload's result counted, added up: never none for a workload that ran.
+            let total = try NSRegularExpression(pattern: #"3 workloads, ([1-9][0-9]*) crash states checked"#)
+            XCTAssertNotNil(total.firstMatch(in: clean.standardError, range: NSRange(clean.standardError.startIndex..., in: clean.standardError)),
+                            "\(fs): " + clean.standardError)
         }
         XCTAssertFalse(FileManager.default.fileExists(atPath: output), "nothing found, nothing written")
     }

@@ -72,6 +72,8 @@ final class FarmIntegrationTests: IntegrationTestCase {
             result.seconds = index == 1 ? .nan : 0.5
             if index > 0 { result.startTime = "2026-12-02T04:00:0\(index).000Z" }
             if index > 1 { result.origin = ResultOrigin(kernel: "Linux 6.18.44 \(hostile)", hostname: hostile, architecture: "x86-64 \(hostile)", shard: "1/2", toolVersions: ["mkfs.xfs": hostile]) }
+            // Crash states on every verdict: the test's `number` is allowed with all but SKIP, which gets none.
+            result.crashStates = CrashStateSummary(planned: 162, checked: 159, identical: 3, skipped: 0, failed: index == 1 ? 2 : 0)
             results.append(result)
         }
         var run = RunSummary(results: results, seconds: .infinity, kernel: "Linux \(hostile)")

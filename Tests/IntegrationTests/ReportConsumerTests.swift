@@ -19,6 +19,8 @@ final class ReportTests: XCTestCase {
         var pass = TestResult(test: "nocow-reflink", filesystem: .btrfs)
         pass.seconds = 1.25
         pass.log = ["tests.d/nocow-reflink:12:1 pwrite 0 4096 -> ok (0.001s)", forgery, markup]
+        // A pass that searched crash states says so in every format: a block, a line more for the consumers.
+        pass.crashStates = CrashStateSummary(planned: 162, checked: 159, identical: 3, skipped: 0, failed: 0)
 
         var verification = VerifyResult(file: "file: \"1\"\nok 12", expectedSize: 8192, foundSize: 8192)
         verification.mismatches = [Mismatch(offset: 0, length: 4096, expected: 0, found: .byte(0xcd))]
@@ -114,11 +116,14 @@ final class ReportTests: XCTestCase {
         XCTAssertEqual(summary["skipped"] as? Int, 1)
         XCTAssertEqual(summary["todo"] as? Int, 1)
 
-        // Every result that did not pass has a YAML block the reader decoded, and the hostile reasons come
-        // back as written, but for the neutralised keywords and the separators YAMLish has no escape for.
+        // Every result that did not pass has a YAML block the reader decoded, and so has the pass that searched
+        // crash states; the hostile reasons come back as written, but for the neutralised keywords and the
+        // separators YAMLish has no escape for.
         let blocks = of("yaml").compactMap { $0["data"] as? [String: Any] }
-        XCTAssertEqual(blocks.map { $0["verdict"] as? String }, ["fail", "error", "xfail", "fail"])
-        let failBlock = try XCTUnwrap(blocks.first)
+        XCTAssertEqual(blocks.map { $0["verdict"] as? String }, ["pass", "fail", "error", "xfail", "fail"])
+        let crashStates = try XCTUnwrap(blocks[0]["crash_states"] as? [String: Any])
+        XCTAssertEqual(crashStates["checked"] as? String ?? (crashStates["checked"] as? Int).map(String.init), "159")
+        let failBlock = blocks[1]
         let expected = Self.results[1].reasons.map {
             neutralised($0).replacingOccurrences(of: "\u{2028}", with: "\\u2028").replacingOccurrences(of: "\u{2029}", with: "\\u2029")
                 .replacingOccurrences(of: "\u{fffe}", with: "\\ufffe")
@@ -206,7 +211,8 @@ final class ReportTests: XCTestCase {
             XCTAssertEqual(name, Self.names[number - 1])
             for diagnostic in pendingDiagnostics { XCTAssertTrue(diagnostic.hasPrefix("# \(name): "), diagnostic) }
             let verdict = Self.results[number - 1].verdict
-            XCTAssertEqual(pendingDiagnostics.isEmpty, verdict == .pass || verdict == .skip, line)
+            // A pass says only what crash states it checked, when it searched them.
+            XCTAssertEqual(pendingDiagnostics.isEmpty, (verdict == .pass && Self.results[number - 1].crashStates == nil) || verdict == .skip, line)
             if verdict == .error { XCTAssertTrue(pendingDiagnostics.allSatisfy { $0.hasPrefix("# \(name): error: ") }) }
             pendingDiagnostics = []
         }
@@ -230,7 +236,8 @@ final class ReportTests: XCTestCase {
                     results = case.result if isinstance(case.result, list) else ([case.result] if case.result else [])
                     cases.append({"classname": case.classname, "name": case.name, "time": case.time,
                                   "results": [{"tag": r._tag, "message": r.message, "type": r.type, "text": r.text} for r in results],
-                                  "system_out": case.system_out})
+                                  "system_out": case.system_out,
+                                  "properties": {p.get("name"): p.get("value") for p in case._elem.iterfind("properties/property")}})
                 props = {p.name: p.value for p in suite.properties()}
                 suites.append({"name": suite.name, "tests": suite.tests, "failures": suite.failures, "errors": suite.errors,
                                "skipped": suite.skipped, "time": suite.time, "cases": cases, "properties": props})
@@ -252,7 +259,10 @@ final class ReportTests: XCTestCase {
         XCTAssertEqual(cases.map { "\($0["classname"] as? String ?? "?").\($0["name"] as? String ?? "?")" },
                        ["nocow-reflink.btrfs", "punch-hole.xfs", "collapse.btrfs", "mkfs-fails.ext4", "known-bug.xfs", "odd name#1.odd name#1"])
         let tags = cases.map { (($0["results"] as? [[String: Any]]) ?? []).map { $0["tag"] as? String ?? "?" } }
-        XCTAssertEqual(tags, [[], ["failure"], ["skipped"], ["error"], ["skipped"], ["failure"]])
+        XCTAssertEqual(tags, [[], ["failure"], ["skipped"], ["error"], ["skipped"], ["failure"]], "properties are no result")
+        XCTAssertEqual(cases[0]["properties"] as? [String: String], ["crash_states_planned": "162", "crash_states_checked": "159",
+                       "crash_states_identical": "3", "crash_states_skipped": "0", "crash_states_failed": "0"])
+        XCTAssertEqual(cases[1]["properties"] as? [String: String], [:])
 
         // Markup comes back as written; the characters XML 1.0 cannot carry come back as visible escapes.
         let clean = { (text: String) in

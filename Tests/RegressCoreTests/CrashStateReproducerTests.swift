@@ -74,7 +74,7 @@ final class CrashStateReproducerTests: XCTestCase {
         XCTAssertEqual(CrashStateCut.merged([]), [])
     }
 
-    private func reproducer(_ text: String = lyingTest, cut: CrashStateCut, problem: String = "verify f: the file is missing") throws -> CrashStateReproducer {
+    private func reproducer(_ text: String = lyingTest, cut: CrashStateCut, problem: CrashStateProblem = .verify(result: VerifyResult(file: "f", expectedSize: 65536, foundSize: nil))) throws -> CrashStateReproducer {
         let test = try TestParser(path: "tests.d/lying", name: "lying").parse(text)
         let failure = CrashStateFailure(epoch: 1, writesApplied: [], writesInEpoch: 3, step: "'g: fsync' at tests.d/lying:8:1", problem: problem)
         return CrashStateReproducer(test: test, filesystem: .ext4, failure: failure, cut: cut)
@@ -177,10 +177,13 @@ final class CrashStateReproducerTests: XCTestCase {
 
     func testASignatureTellsWhetherARunFailedTheSameWay() {
         typealias Signature = CrashStateReproducer.Signature
-        XCTAssertEqual(Signature(problem: "verify a/f: bytes 0..4095 (0+4k): expected 0xaa, found 0x00"), .verify(file: "a/f"))
-        XCTAssertEqual(Signature(problem: "does not mount: mount: EUCLEAN"), .mount)
-        XCTAssertEqual(Signature(problem: "fsck: bad inode"), .fsck)
-        XCTAssertNil(Signature(problem: "cannot rebuild the state: EIO"))
+        var corrupted = VerifyResult(file: "a/f", expectedSize: 4096, foundSize: 4096)
+        corrupted.unlistedMismatches = 1
+        XCTAssertEqual(Signature(problem: .verify(result: corrupted)), .verify(file: "a/f"))
+        XCTAssertEqual(Signature(problem: .unmountable(error: "mount: EUCLEAN")), .mount)
+        XCTAssertEqual(Signature(problem: .fsck(output: "e2fsck\nbad inode")), .fsck)
+        XCTAssertNil(Signature(problem: .rebuildFailed(error: "EIO")), "a run cannot show a write log that could not be read")
+        XCTAssertNil(Signature(problem: .unmountFailed(error: "EBUSY")))
 
         let missing = VerifyResult(file: "f", expectedSize: 65536, foundSize: nil)
         let other = VerifyResult(file: "g", expectedSize: 4096, foundSize: nil)
@@ -193,7 +196,8 @@ final class CrashStateReproducerTests: XCTestCase {
     }
 
     func testTheOutcomeSaysWhereTheReproducerIsOrWhyThereIsNone() {
-        var failure = CrashStateFailure(epoch: 3, writesApplied: [], writesInEpoch: 6, step: "'g: fsync' at t:8:1", problem: "verify f: the file is missing")
+        var failure = CrashStateFailure(epoch: 3, writesApplied: [], writesInEpoch: 6, step: "'g: fsync' at t:8:1",
+                                        problem: .verify(result: VerifyResult(file: "f", expectedSize: 4096, foundSize: nil)))
         failure.reproducer = .init(fileName: "crash-state-1.test", text: "", steps: 5, reproduced: true, runs: 8, minimal: true, notes: [])
         XCTAssertEqual(failure.description, "crash state epoch 3 + no writes of 6 (during 'g: fsync' at t:8:1): verify f: the file is missing; reproducer crash-state-1.test (5 steps, fails when run)")
         failure.reproducer = .init(fileName: "crash-state-1.test", text: "", steps: 9, reproduced: false, runs: 1, minimal: false, notes: ["why"])

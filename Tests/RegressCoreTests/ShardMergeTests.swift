@@ -59,7 +59,7 @@ final class ShardMergeTests: XCTestCase {
     func testWhatIsNotAReportOrIsNewerIsRefusedNamingTheFile() throws {
         for (text, expected) in [("not json", "x.json: not a regress JSON report (not a JSON object)"),
                                  ("{\"tool\": \"other\"}", "x.json: not a regress JSON report (no \"tool\": \"regress\" and schemaVersion)"),
-                                 ("{\"tool\": \"regress\", \"schemaVersion\": 99}", "x.json: JSON report schemaVersion 99 is newer than this regress reads (1)"),
+                                 ("{\"tool\": \"regress\", \"schemaVersion\": 99}", "x.json: JSON report schemaVersion 99 is newer than this regress reads (2)"),
                                  ("{\"tool\": \"regress\", \"schemaVersion\": 1, \"kernel\": \"k\", \"seconds\": 1, \"results\": [{\"test\": \"a\"}]}",
                                   "x.json: not a regress JSON report (results[0].evidence: missing)")] {
             XCTAssertThrowsError(try JSONReportDecoder().decode(Data(text.utf8), path: "x.json")) { error in

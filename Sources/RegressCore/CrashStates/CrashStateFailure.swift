@@ -7,13 +7,13 @@ public struct CrashStateFailure: Equatable, Codable, Sendable, CustomStringConve
     public var writesInEpoch: Int
     /// The step during which the epoch ended (its text and location), as the owed content is that step's.
     public var step: String
-    public var problem: String
+    public var problem: CrashStateProblem
     /// How a run of the test's steps can be made to leave this state (set by the search).
     public var cut: CrashStateCut?
     /// The tests.d file made of it, when one was made (issue 11.3).
     public var reproducer: CrashStateReproducer.Outcome?
 
-    public init(epoch: Int, writesApplied: [Int], writesInEpoch: Int, step: String, problem: String) {
+    public init(epoch: Int, writesApplied: [Int], writesInEpoch: Int, step: String, problem: CrashStateProblem) {
         self.epoch = epoch
         self.writesApplied = writesApplied
         self.writesInEpoch = writesInEpoch

@@ -51,16 +51,14 @@ public struct CrashStateReproducer: Sendable {
         /// The read-only fsck rejected it.
         case fsck
 
-        /// From a crash-state problem (`CrashStateSearch`'s wording: `verify F: …`, `does not mount: …`, `fsck: …`).
-        public init?(problem: String) {
-            if problem.hasPrefix("verify "), let colon = problem.range(of: ": ") {
-                self = .verify(file: String(problem[problem.index(problem.startIndex, offsetBy: 7)..<colon.lowerBound]))
-            } else if problem.hasPrefix("does not mount") {
-                self = .mount
-            } else if problem.hasPrefix("fsck") {
-                self = .fsck
-            } else {
-                return nil
+        /// What a run can show of a crash-state problem; nil for one it cannot tell apart (a state that
+        /// could not be rebuilt, a root that would not open, an unmount that failed).
+        public init?(problem: CrashStateProblem) {
+            switch problem {
+            case .verify(let result): self = .verify(file: result.file)
+            case .unmountable: self = .mount
+            case .fsck: self = .fsck
+            case .rebuildFailed, .rootUnopenable, .unmountFailed: return nil
             }
         }
 
@@ -99,8 +97,7 @@ public struct CrashStateReproducer: Sendable {
 
     /// The files the reproducer verifies after its power cut: the one the state's problem named.
     public var verifiedFiles: [String] {
-        if case .verify(let file) = Signature(problem: failure.problem) { return [file] }
-        return []
+        failure.problem.file.map { [$0] } ?? []
     }
 
     /// The steps a choice of pieces makes: the chosen steps in order, the chosen ranges dropped from before

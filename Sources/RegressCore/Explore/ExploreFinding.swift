@@ -48,15 +48,3 @@ public struct ExploreFinding: Sendable {
         return shrunk.text(comment: comment)
     }
 }
-
-/// The numbers explore shows from a case's step log.
-public enum CrashStateCount {
-    /// The states a case checked, from its log line `crash states: N checked, …`; 0 without one.
-    public static func checked(in log: [String]) -> Int {
-        for line in log where line.hasPrefix("crash states: ") {
-            let words = line.dropFirst("crash states: ".count).split(separator: " ")
-            if words.count >= 2, words[1].hasPrefix("checked"), let count = Int(words[0]) { return count }
-        }
-        return 0
-    }
-}

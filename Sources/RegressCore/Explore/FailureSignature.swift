@@ -69,13 +69,15 @@ public struct FailureSignature: Equatable, Sendable, CustomStringConvertible {
         self.init(verdict: result.verdict, problems: problems)
     }
 
-    /// What a crash state's problem text says (`CrashStateSearch` writes `verify F: …`, `does not mount: …`,
-    /// `fsck: …`).
-    static func classify(crashStateProblem problem: String) -> Problem {
-        if problem.hasPrefix("verify ") { return problem.contains(": cannot read it") || problem.contains(": cannot open it") ? .unreadable : .lostData }
-        if problem.hasPrefix("does not mount") { return .unmountable }
-        if problem.hasPrefix("fsck") { return fsckCouldNotRun(problem) ? .fsckCouldNotRun : .fsck }
-        return .otherCrashState
+    /// The kind of a crash state's problem: a broken promise is the same one whether `verify` or a crash
+    /// state found it.
+    static func classify(crashStateProblem problem: CrashStateProblem) -> Problem {
+        switch problem {
+        case .verify(let result): return result.readError == nil ? .lostData : .unreadable
+        case .unmountable: return .unmountable
+        case .fsck(let output): return fsckCouldNotRun(output) ? .fsckCouldNotRun : .fsck
+        case .rebuildFailed, .rootUnopenable, .unmountFailed: return .otherCrashState
+        }
     }
 
     static func fsckCouldNotRun(_ output: String) -> Bool { output.contains("could not check mount status") }

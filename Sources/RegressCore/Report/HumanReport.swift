@@ -1,5 +1,5 @@
-/// The report for a person at a terminal: one line a test, then the reasons under each that did not pass,
-/// then the totals.
+/// The report for a person at a terminal: one line a test (with the crash states it checked, when it searched
+/// them), then the reasons under each that did not pass, then the totals.
 public struct HumanReport {
     public init() {}
 
@@ -17,7 +17,12 @@ public struct HumanReport {
             }
             let time = result.verdict == .skip ? "" : "  \(formatSeconds(result.seconds))s"
             var line = label + result.id.padding(to: width) + time
-            if result.verdict == .skip, let reason = result.reasons.first { line += "  (\(oneLine(reason)))" }
+            // A verdict with the work behind it: a pass after 159 crash states says more than one after none.
+            if result.verdict == .skip, let reason = result.reasons.first {
+                line += "  (\(oneLine(reason)))"
+            } else if let crashStates = result.crashStates {
+                line += " (\(crashStates))"
+            }
             lines.append(line)
             if result.verdict == .fail || result.verdict == .error || result.verdict == .xfail {
                 for reason in result.reasons.prefix(20) { lines.append("       - " + oneLine(reason)) }

@@ -3,14 +3,16 @@ import Foundation
 /// JSON for scripts: the run (kernel, seconds, counts) and every TestResult as it is encoded anywhere else,
 /// plus its `id`. Keys are sorted so that two runs diff cleanly; `schemaVersion` changes whenever a key is
 /// renamed or removed or its meaning changes (adding a key does not change it), so a script can refuse a
-/// report it does not understand.
+/// report it does not understand. Version 2: a crash-state failure's `problem` is an object naming what
+/// failed (`verify`, `unmountable`, `fsck`…) with its data, no longer a sentence; a result that searched crash
+/// states has their counts under `crashStates`.
 ///
 ///     {"counts": {"error": 0, "fail": 1, "pass": 2, "skip": 0, "total": 3, "xfail": 0}, "kernel": "6.18.0",
 ///      "results": [{"id": "nocow-reflink.btrfs", "test": "nocow-reflink", "filesystem": "btrfs",
-///                   "verdict": "pass", "reasons": [], …}], "schemaVersion": 1, "seconds": 1.25,
+///                   "verdict": "pass", "reasons": [], …}], "schemaVersion": 2, "seconds": 1.25,
 ///      "success": false, "tool": "regress"}
 public struct JSONReport {
-    public static let schemaVersion = 1
+    public static let schemaVersion = 2
 
     public init() {}
 

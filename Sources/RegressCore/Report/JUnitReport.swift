@@ -3,7 +3,8 @@
 /// One `<testcase>` a test and filesystem: classname is the test, name the filesystem, so the tools that print
 /// `classname.name` print TestResult.id. A failure is `<failure>`, an error `<error>`, a skip `<skipped>`, and a
 /// known failure `<skipped type="xfail">` (pytest's convention: an expected failure must not fail the build but
-/// should stay visible). The step log, kernel warnings and fsck output go in the testcase's `<system-out>`.
+/// should stay visible). The step log, kernel warnings and fsck output go in the testcase's `<system-out>`; the
+/// counts of `--crash-states` in its `<properties>`.
 /// All outside text is escaped for XML 1.0, including the control characters XML 1.0 cannot carry at all,
 /// even as character references: those are written as visible `\xNN` text.
 public struct JUnitReport {
@@ -28,6 +29,7 @@ public struct JUnitReport {
     private func testcase(_ result: TestResult) -> [String] {
         let name = result.filesystem?.rawValue ?? result.test
         var lines = ["    <testcase classname=\"\(xmlAttribute(result.test))\" name=\"\(xmlAttribute(name))\" time=\"\(formatSeconds(result.seconds))\">"]
+        lines += properties(result)
         let message = xmlAttribute(result.reasons.first ?? "")
         switch result.verdict {
         case .pass:
@@ -45,6 +47,17 @@ public struct JUnitReport {
         if !output.isEmpty { lines.append("      <system-out>\(xmlText(output))</system-out>") }
         lines.append("    </testcase>")
         return lines
+    }
+
+    /// The case's own numbers, as pytest's `record_property` writes them (inside the testcase, first):
+    /// what `--crash-states` did.
+    private func properties(_ result: TestResult) -> [String] {
+        guard let summary = result.crashStates else { return [] }
+        let counts = [("planned", summary.planned), ("checked", summary.checked), ("identical", summary.identical),
+                      ("skipped", summary.skipped), ("failed", summary.failed)]
+        return ["      <properties>"]
+            + counts.map { "        <property name=\"crash_states_\($0.0)\" value=\"\($0.1)\"/>" }
+            + ["      </properties>"]
     }
 
     /// The body of a failure or error: every reason, the step that failed first and the fix that guards it.

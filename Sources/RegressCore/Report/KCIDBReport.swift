@@ -9,7 +9,8 @@ import Foundation
 /// kernel's state is unknown, which is what KCIDB's ERROR means). A known failure (`xfail`) is FAIL, since
 /// the kernel did fail the test: KCIDB has no "expected failure" status, and PASS would report faulty code as
 /// correct. What makes it known is said the KCIDB way, as an `issues` object (the known-issues entry) and an
-/// `incidents` object linking the test to it; `misc.regress_verdict` keeps regress's own word.
+/// `incidents` object linking the test to it; `misc.regress_verdict` keeps regress's own word. A case that
+/// searched crash states has the number checked as its `number` and every count in `misc.crash_states`.
 ///
 ///     {"version": {"major": 5, "minor": 3},
 ///      "checkouts": [{"id": "regress:linux-6.18.44", "origin": "regress", …}],
@@ -79,6 +80,11 @@ public struct KCIDBReport {
             if !result.summary.isEmpty { test["comment"] = .string(safe(result.summary)) }
             if result.seconds.isFinite, result.seconds >= 0, result.verdict != .skip { test["duration"] = .number(result.seconds) }
             if let start = result.startTime { test["start_time"] = .string(start) }
+            // The schema's place for a test's numeric output besides its status (with FAIL, ERROR and PASS; a
+            // SKIP has none): the states checked. Every count is in misc.crash_states.
+            if let summary = result.crashStates, result.verdict != .skip {
+                test["number"] = .object(["value": .integer(summary.checked), "unit": .string("crash states")])
+            }
             let excerpt = logExcerpt(result)
             if !excerpt.isEmpty { test["log_excerpt"] = .string(excerpt) }
             tests.append(.object(test))
@@ -152,6 +158,12 @@ public struct KCIDBReport {
     private func misc(_ result: TestResult) -> [String: JSONValue] {
         var misc: [String: JSONValue] = ["regress_verdict": .string(result.verdict.rawValue), "regress_id": .string(safe(result.id))]
         if !result.reasons.isEmpty { misc["reasons"] = .array(result.reasons.map { .string(safe($0)) }) }
+        if let summary = result.crashStates {
+            misc["crash_states"] = .object([
+                "planned": .integer(summary.planned), "checked": .integer(summary.checked),
+                "identical": .integer(summary.identical), "skipped": .integer(summary.skipped), "failed": .integer(summary.failed),
+            ])
+        }
         return misc
     }
 

@@ -1,5 +1,6 @@
 /// TAP version 13, the dialect kselftest prints and Debian's `prove` accepts (it rejects a version 14 header):
-/// a plan, one result line a test and filesystem, and a YAML block under each that did not pass.
+/// a plan, one result line a test and filesystem, and a YAML block under each that did not pass (and under a
+/// pass that searched crash states, for their counts).
 /// As in the KTAP report, outside text is neutralised (see `neutralised`) even inside the YAML block, because
 /// farms match `ok N` anywhere in a line, indented or not.
 public struct TAPReport {
@@ -13,6 +14,8 @@ public struct TAPReport {
             switch result.verdict {
             case .pass:
                 lines.append("ok \(number) - \(name)")
+                // The work a pass stands for is worth its block: TAP 13 allows one under any result line.
+                if result.crashStates != nil { lines += yaml(result) }
             case .skip:
                 lines.append("ok \(number) - \(name) # SKIP \(directiveData(result))")
             case .xfail:
@@ -63,9 +66,16 @@ public struct TAPReport {
                 }
             }
         }
+        if let summary = result.crashStates { lines += crashStates(summary) }
         if let directory = result.resultsDirectory { lines.append("  logs: \(quoted(directory))") }
         lines.append("  ...")
         return lines
+    }
+
+    /// What `--crash-states` did, as a block mapping of counts.
+    private func crashStates(_ summary: CrashStateSummary) -> [String] {
+        ["  crash_states:", "    planned: \(summary.planned)", "    checked: \(summary.checked)",
+         "    identical: \(summary.identical)", "    skipped: \(summary.skipped)", "    failed: \(summary.failed)"]
     }
 
 }

@@ -17,6 +17,13 @@ public struct Decision: Equatable, Sendable {
         var interruption: [String] = [], errors: [String] = [], failures: [String] = [], skips: [String] = []
         var notes: [String] = [], known: [String] = []
         var timedOut = false, interrupted = false, notRun = false, cleanup: [String] = [], noData = false
+        // A killed process's own end says nothing the timeout or the interrupt does not say better.
+        let killed = evidence.contains { item in
+            switch item {
+            case .timedOut, .interrupted: return true
+            default: return false
+            }
+        }
         for item in evidence {
             switch item {
             case .stepFailed(let failure): failures.append("\(failure) at \(failure.location)")
@@ -26,13 +33,19 @@ public struct Decision: Equatable, Sendable {
             case .fsckFailed(let output):
                 let lines = output.split(separator: "\n").dropFirst()
                 failures.append("fsck found problems: \(lines.first(where: { !$0.isEmpty }) ?? "")")
-            case .crashState(let failure): failures.append(failure.description)
+            case .crashState(let failure):
+                switch failure.problem {
+                // The write log or the disk under the state failed: the machine's doing, not the filesystem's.
+                case .rebuildFailed: errors.append(failure.description)
+                case .unmountable, .rootUnopenable, .verify, .unmountFailed, .fsck: failures.append(failure.description)
+                }
             case .notApplicable(let reason): skips.append(reason)
             case .missingBackend(let requirement, let step, let location, let why):
                 skips.append("'\(step)' at \(location) needs \(requirement): \(why); the steps before it ran and passed")
             case .environment(let message): errors.append(message)
             case .noDataOperation: noData = true
             case .processEnded(let end):
+                guard !killed else { continue }
                 switch end {
                 case .exited(let code): errors.append("the test's process exited \(code) without a result")
                 case .signaled(let signal): errors.append("the test's process was killed by signal \(signal)")
@@ -53,9 +66,6 @@ public struct Decision: Equatable, Sendable {
             case .imageKept(let path): notes.append("image kept at \(path)")
             }
         }
-        // A killed process's own end says nothing the timeout or the interrupt does not say better.
-        if timedOut || interrupted { errors.removeAll { $0.hasPrefix("the test's process") } }
-
         let verdict: Verdict
         var reasons: [String]
         if interrupted {

@@ -18,6 +18,8 @@ public struct TestResult: Codable, Sendable {
     public var startTime: String?
     /// The kernel, machine and shard it ran on, so that shards' reports can be merged and checked. Nil in older reports.
     public var origin: ResultOrigin?
+    /// What `--crash-states` checked; nil when no search ran (not asked for, or no emulated disk).
+    public var crashStates: CrashStateSummary?
 
     public init(test: String, filesystem: FilesystemKind?, evidence: [Evidence] = []) {
         self.test = test
@@ -50,7 +52,7 @@ public struct TestResult: Codable, Sendable {
 
     // The stored keys, then the decided ones, written for scripts and read by nobody (they follow from evidence).
     enum CodingKeys: String, CodingKey {
-        case test, filesystem, evidence, log, seconds, summary, fix, resultsDirectory, startTime, origin
+        case test, filesystem, evidence, log, seconds, summary, fix, resultsDirectory, startTime, origin, crashStates
         case verdict, reasons, stepFailures, verifications, kernelWarnings, fsckOutput
     }
 
@@ -66,6 +68,7 @@ public struct TestResult: Codable, Sendable {
         resultsDirectory = try container.decodeIfPresent(String.self, forKey: .resultsDirectory)
         startTime = try container.decodeIfPresent(String.self, forKey: .startTime)
         origin = try container.decodeIfPresent(ResultOrigin.self, forKey: .origin)
+        crashStates = try container.decodeIfPresent(CrashStateSummary.self, forKey: .crashStates)
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -80,6 +83,7 @@ public struct TestResult: Codable, Sendable {
         try container.encodeIfPresent(resultsDirectory, forKey: .resultsDirectory)
         try container.encodeIfPresent(startTime, forKey: .startTime)
         try container.encodeIfPresent(origin, forKey: .origin)
+        try container.encodeIfPresent(crashStates, forKey: .crashStates)
         let decision = self.decision
         try container.encode(decision.verdict, forKey: .verdict)
         try container.encode(decision.reasons, forKey: .reasons)

@@ -41,7 +41,7 @@ final class CrashStateSchedule: @unchecked Sendable {
     /// State index -> the index of the state given out whose image it has.
     private(set) var identicalTo: [Int: Int] = [:]
     /// State index -> what its check found (nil: it held), for every state checked.
-    private(set) var results: [Int: String?] = [:]
+    private(set) var results: [Int: CrashStateProblem?] = [:]
     /// Set once the search cannot go on (an environment problem): no more jobs.
     private(set) var abort: String?
     private(set) var log: [String] = []
@@ -101,7 +101,7 @@ final class CrashStateSchedule: @unchecked Sendable {
         }
     }
 
-    func finish(_ job: Job, problem: String?) {
+    func finish(_ job: Job, problem: CrashStateProblem?) {
         locked {
             results[job.index] = .some(problem)
             completed += 1

@@ -48,7 +48,14 @@ struct CrashStateSearch {
     }
 
 
-    func run(snapshots: [Snapshot], diskSize: UInt64) -> (evidence: [Evidence], log: [String]) {
+    /// What a search gives the case: failing states as evidence, its log lines, and its counts.
+    struct Found {
+        var evidence: [Evidence] = []
+        var log: [String] = []
+        var summary: CrashStateSummary?
+    }
+
+    func run(snapshots: [Snapshot], diskSize: UInt64) -> Found {
         let started = monotonicSeconds()
         let records = disk.writeLogRecords
         let plan = CrashStatePlan(records: records.map(CrashStatePlan.Record.init))
@@ -70,7 +77,7 @@ struct CrashStateSearch {
             reference = try FileDescriptor.open(referencePath, [.readWrite, .create, .exclusive], mode: 0o600)
             try reference.truncate(to: diskSize)
         } catch {
-            return ([.environment("crash states: cannot make the reference image \(referencePath): \(error)")], log)
+            return Found(evidence: [.environment("crash states: cannot make the reference image \(referencePath): \(error)")], log: log)
         }
         defer { reference.close() }
         let owedFor = { (epochNumber: Int) -> [CrashExpectation.Owed] in
@@ -142,8 +149,10 @@ struct CrashStateSearch {
         let seconds = monotonicSeconds() - started
         let checked = schedule.results.count, identical = schedule.identicalTo.count
         log.append("crash states: time a state: " + timings.withLock { $0.perState })
-        log.append("crash states: \(checked) checked, \(failures) failed, \(identical) identical to one checked, \(skipped + schedule.budgetSkipped) skipped, in \(formatSeconds(seconds))s (\(checked == 0 ? 0 : Int(Double(checked) / max(seconds, 1e-6))) a second)")
-        return (evidence, log)
+        let summary = CrashStateSummary(planned: states.count + skipped, checked: checked, identical: identical,
+                                        skipped: skipped + schedule.budgetSkipped, failed: failures)
+        log.append("crash states: \(checked) checked, \(failures) failed, \(identical) identical to one checked, \(summary.skipped) skipped, in \(formatSeconds(seconds))s (\(checked == 0 ? 0 : Int(Double(checked) / max(seconds, 1e-6))) a second)")
+        return Found(evidence: evidence, log: log, summary: summary)
     }
 }
 
@@ -156,7 +165,7 @@ final class CrashStateRecorder {
     let options: CaseOptions
     private var snapshots: [CrashStateSearch.Snapshot] = []
     private var searched = false
-    private var found: (evidence: [Evidence], log: [String]) = ([], [])
+    private var found = CrashStateSearch.Found()
 
     init(device: TestDevice, filesystem: ScratchFilesystem, options: CaseOptions) {
         self.device = device
@@ -185,6 +194,7 @@ final class CrashStateRecorder {
     func report(into result: inout TestResult) {
         result.log += found.log
         result.evidence += found.evidence
-        found = ([], [])
+        if let summary = found.summary { result.crashStates = summary }
+        found = CrashStateSearch.Found()
     }
 }

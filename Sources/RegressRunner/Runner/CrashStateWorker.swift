@@ -66,46 +66,43 @@ final class CrashStateWorker {
     /// (nil when the state holds) and whether this worker can go on: after an unmount that failed, the
     /// filesystem may still hold the loop device, and the worker must be replaced.
     /// Throws when the disk could not be rolled back (no later state on it could be trusted).
-    func check(_ indices: [Int], owed: [CrashExpectation.Owed]) throws -> (problem: String?, usable: Bool) {
+    func check(_ indices: [Int], owed: [CrashExpectation.Owed]) throws -> (problem: CrashStateProblem?, usable: Bool) {
         timings.countState()
-        var result: (problem: String?, usable: Bool)
+        var result: (problem: CrashStateProblem?, usable: Bool)
         do {
             try timings.measure(.image) {
                 try cache.apply(indices) { offset, bytes, length in try disk.writeDirectly(bytes, at: offset, length: length) }
             }
             result = checkMounted(owed)
         } catch {
-            result = ("cannot rebuild the state: \(error)", true)
+            result = (.rebuildFailed(error: "\(error)"), true)
         }
         try timings.measure(.rollback) { try disk.rollBack() }
         return result
     }
 
-    private func checkMounted(_ owed: [CrashExpectation.Owed]) -> (problem: String?, usable: Bool) {
+    private func checkMounted(_ owed: [CrashExpectation.Owed]) -> (problem: CrashStateProblem?, usable: Bool) {
         // The device's cached pages are the previous state's (or the previous fsck's): gone.
         timings.measure(.attach) { loop.flushBuffers() }
-        do { try timings.measure(.mount) { try filesystem.mount() } } catch { return ("does not mount: \(error)", true) }
-        var problem: String?
+        do { try timings.measure(.mount) { try filesystem.mount() } } catch { return (.unmountable(error: "\(error)"), true) }
+        var problem: CrashStateProblem?
         do {
             let root = try FileDescriptor.open(filesystem.mountPoint, [.readOnly, .directory])
             defer { root.close() }
             problem = timings.measure(.verify) { CrashStateWorker.verify(owed, root: root, oracle: oracle) }
         } catch {
-            problem = "cannot open the mount: \(error)"
+            problem = .rootUnopenable(error: "\(error)")
         }
         do { try timings.measure(.unmount) { try filesystem.unmount() } } catch {
             filesystem.forceUnmount()
-            return (problem ?? "unmount: \(error)", false)
+            return (problem ?? .unmountFailed(error: "\(error)"), false)
         }
         if problem == nil && checkFilesystem {
             let (clean, output) = timings.measure(.fsck) { () -> (Bool, String) in
                 loop.flushBuffers()
                 return filesystem.check()
             }
-            if !clean {
-                let lines = output.split(separator: "\n").dropFirst()
-                problem = "fsck: " + (lines.first(where: { !$0.isEmpty }).map(String.init) ?? "failed")
-            }
+            if !clean { problem = .fsck(output: output) }
         }
         return (problem, true)
     }
@@ -117,27 +114,33 @@ final class CrashStateWorker {
         unlink(basePath)
     }
 
-    private static func verify(_ owed: [CrashExpectation.Owed], root: FileDescriptor, oracle: Oracle) -> String? {
+    private static func verify(_ owed: [CrashExpectation.Owed], root: FileDescriptor, oracle: Oracle) -> CrashStateProblem? {
         for owed in owed {
             let file = owed.file
+            // As the test's own `verify` records a file it cannot read: the errno, EIO for anything else.
+            func unreadable(_ error: Error) -> CrashStateProblem {
+                var result = VerifyResult(file: file, expectedSize: owed.expected.newest.size, foundSize: nil)
+                result.readError = (error as? Errno) ?? .EIO
+                return .verify(result: result)
+            }
             let fd: FileDescriptor
             do {
                 fd = try FileDescriptor.open(beneath: root, file, .readOnly)
             } catch let error as Errno where error == .ENOENT {
                 if case .either(nil, _) = owed.expected { continue }
-                return "verify \(file): the file is missing"
+                return .verify(result: VerifyResult(file: file, expectedSize: owed.expected.newest.size, foundSize: nil))
             } catch {
-                return "verify \(file): cannot open it: \(error)"
+                return unreadable(error)
             }
             defer { fd.close() }
             do {
                 let result = try verify(fd, file, owed.expected, oracle)
                 // A name in flux may show one of the files it was moving between: the first problem is the one told.
                 if !result.passed, try !owed.alternatives.contains(where: { try verify(fd, file, $0, oracle).passed }) {
-                    return Decision.describe(result).first ?? "verify \(file): failed"
+                    return .verify(result: result)
                 }
             } catch {
-                return "verify \(file): cannot read it: \(error)"
+                return unreadable(error)
             }
         }
         return nil

@@ -84,7 +84,7 @@ public final class Explorer {
             var failing: [(Workload, TestResult)] = []
             for (workload, result) in zip(workloads, results) {
                 guard !result.evidence.contains(where: { if case .notRun = $0 { return true } else { return false } }) else { continue }
-                let states = CrashStateCount.checked(in: result.log)
+                let states = result.crashStates?.checked ?? 0
                 outcome.workloads += 1
                 outcome.crashStates += states
                 onEvent(.workloadFinished(index: workload.index, result, crashStates: states))

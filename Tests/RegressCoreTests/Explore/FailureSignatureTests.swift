@@ -13,16 +13,20 @@ final class FailureSignatureTests: XCTestCase {
         return .verified(verification)
     }
 
-    func crash(_ problem: String) -> Evidence {
+    func crash(_ problem: CrashStateProblem) -> Evidence {
         .crashState(CrashStateFailure(epoch: 2, writesApplied: [1], writesInEpoch: 4, step: "'f: fsync' at t:3:1", problem: problem))
     }
 
+    func missing(_ file: String) -> CrashStateProblem { .verify(result: VerifyResult(file: file, expectedSize: 4096, foundSize: nil)) }
+
+    func fsck(_ finding: String) -> CrashStateProblem { .fsck(output: "btrfs check /dev/loop9\n" + finding) }
+
     func testKindsOfProblem() {
         XCTAssertEqual(FailureSignature(result([lost("f")])).problems, [.lostData])
-        XCTAssertEqual(FailureSignature(result([crash("verify f: the file is missing")])).problems, [.lostData],
+        XCTAssertEqual(FailureSignature(result([crash(missing("f"))])).problems, [.lostData],
                        "a crash state that lost a file and a verify that did are the same broken promise")
-        XCTAssertEqual(FailureSignature(result([crash("does not mount: EUCLEAN")])).problems, [.unmountable])
-        XCTAssertEqual(FailureSignature(result([crash("fsck: bad tree block")]), ).problems, [.fsck])
+        XCTAssertEqual(FailureSignature(result([crash(.unmountable(error: "EUCLEAN"))])).problems, [.unmountable])
+        XCTAssertEqual(FailureSignature(result([crash(fsck("bad tree block"))])).problems, [.fsck])
         XCTAssertEqual(FailureSignature(result([.fsckFailed("x\nbad")])).problems, [.fsck])
         XCTAssertEqual(FailureSignature(result([.kernelLog(["WARNING: at fs/btrfs"])])).problems, [.kernelWarning])
         let step = StepFailure(location: here, step: "fsync f", got: .ENOSPC, expected: "success")
@@ -36,18 +40,20 @@ final class FailureSignatureTests: XCTestCase {
     }
 
     func testTheSameWay() {
-        let original = FailureSignature(result([crash("verify f: bytes 0..4095: expected 0xaa, found 0x00"), lost("f")]))
+        var corrupted = VerifyResult(file: "f", expectedSize: 4096, foundSize: 4096)
+        corrupted.unlistedMismatches = 1
+        let original = FailureSignature(result([crash(.verify(result: corrupted)), lost("f")]))
         XCTAssertEqual(original.verdict, .fail)
         // Fewer kinds, the same verdict: the same way.
         XCTAssertTrue(original.isReproduced(by: FailureSignature(result([lost("g")]))))
-        XCTAssertTrue(original.isReproduced(by: FailureSignature(result([crash("verify g: the file is missing")]))))
+        XCTAssertTrue(original.isReproduced(by: FailureSignature(result([crash(missing("g"))]))))
         // Passing is not failing the same way; nor is an error of the machine.
         XCTAssertFalse(original.isReproduced(by: FailureSignature(result([]))))
         XCTAssertFalse(original.isReproduced(by: FailureSignature(result([.environment("mkfs failed"), lost("f")]))))
         // A new kind is another failure: the candidate slipped (an offset made invalid now gets EINVAL).
         let slipped = StepFailure(location: here, step: "fcollapse f", got: .EINVAL, expected: "success")
         XCTAssertFalse(original.isReproduced(by: FailureSignature(result([.stepFailed(slipped), lost("f")]))))
-        XCTAssertFalse(original.isReproduced(by: FailureSignature(result([crash("does not mount: EIO")]))))
+        XCTAssertFalse(original.isReproduced(by: FailureSignature(result([crash(.unmountable(error: "EIO"))]))))
         XCTAssertFalse(original.isReproduced(by: FailureSignature(result([lost("f"), .fsckFailed("x\nbad")]))))
         // An errno failure stays itself: the same command must get the same errno.
         let enospc = FailureSignature(result([.stepFailed(StepFailure(location: here, step: "fsync a", got: .ENOSPC, expected: "success"))]))
@@ -57,11 +63,11 @@ final class FailureSignatureTests: XCTestCase {
     }
 
     func testFsckThatCouldNotRunIsTheMachines() {
-        let flake = FailureSignature(result([crash("fsck: ERROR: could not check mount status: No such device or address")]))
+        let flake = FailureSignature(result([crash(fsck("ERROR: could not check mount status: No such device or address"))]))
         XCTAssertEqual(flake.problems, [.fsckCouldNotRun])
         XCTAssertTrue(flake.isEnvironmental)
-        XCTAssertFalse(FailureSignature(result([crash("fsck: ERROR: could not check mount status: x"), lost("f")])).isEnvironmental)
-        XCTAssertFalse(FailureSignature(result([crash("fsck: bad tree block 30408704")])).isEnvironmental)
+        XCTAssertFalse(FailureSignature(result([crash(fsck("ERROR: could not check mount status: x")), lost("f")])).isEnvironmental)
+        XCTAssertFalse(FailureSignature(result([crash(fsck("bad tree block 30408704"))])).isEnvironmental)
     }
 
     func testATimeoutIsItsOwnKind() {
@@ -70,8 +76,11 @@ final class FailureSignatureTests: XCTestCase {
         XCTAssertFalse(timeout.isReproduced(by: FailureSignature(result([lost("f")]))))
     }
 
-    func testTheCrashStateCountComesFromTheLog() {
-        XCTAssertEqual(CrashStateCount.checked(in: ["device x", "crash states: 12 log records, 3 epochs", "crash states: 37 checked, 0 failed, 2 skipped, in 1.2s (30 a second)"]), 37)
-        XCTAssertEqual(CrashStateCount.checked(in: ["crash states: not searched: they need the emulated disk"]), 0)
+    func testAnUnreadableFileInACrashStateIsUnreadable() {
+        var unreadable = VerifyResult(file: "f", expectedSize: 4096, foundSize: nil)
+        unreadable.readError = .EIO
+        XCTAssertEqual(FailureSignature(result([crash(.verify(result: unreadable))])).problems, [.unreadable])
+        XCTAssertEqual(FailureSignature(result([crash(.rootUnopenable(error: "EIO"))])).problems, [.otherCrashState])
+        XCTAssertEqual(FailureSignature(result([crash(.unmountFailed(error: "EBUSY"))])).problems, [.otherCrashState])
     }
 }
