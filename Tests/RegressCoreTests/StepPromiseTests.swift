@@ -42,6 +42,13 @@ final class StepPromiseTests: XCTestCase {
         XCTAssertEqual(promise.changes, [.write(file: "f", byte: 0x41, range: ByteRange(offset: 0, length: 6144), durable: false)])
     }
 
+    func testAWriteThatEndedShortPromisesWhatItWrote() throws {
+        let write = try steps("f: pwrite -b 1m 0 4m")[0]
+        let short = StepPromise(write, StepPromise.Context(written: [ByteRange(offset: 0, length: 1 << 20), ByteRange(offset: 1 << 20, length: 4096)]))
+        XCTAssertEqual(short.changes, [.create(file: "f"), .write(file: "f", byte: 0xcd, range: ByteRange(offset: 0, length: 1 << 20), durable: false),
+                                       .write(file: "f", byte: 0xcd, range: ByteRange(offset: 1 << 20, length: 4096), durable: false)])
+    }
+
     func testDropCachesSyncsNothing() throws {
         XCTAssertEqual(StepPromise(try steps("f: pwrite 0 4k\ndrop-caches")[1]).changes, [])
     }

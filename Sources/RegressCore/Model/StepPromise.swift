@@ -14,10 +14,15 @@ public struct StepPromise: Equatable, Sendable {
         public var fileSize: UInt64?
         /// The step's file is a directory: opening it creates no file.
         public var fileIsDirectory = false
-        public init(mappedRange: ByteRange? = nil, fileSize: UInt64? = nil, fileIsDirectory: Bool = false) {
+        /// The ranges a `pwrite` loop got written, when the run knows them: xfs_io's loop ends at a short
+        /// write without an error (btrfs fills the last space that way), so a write that succeeded may have
+        /// written less than it asked.
+        public var written: [ByteRange]?
+        public init(mappedRange: ByteRange? = nil, fileSize: UInt64? = nil, fileIsDirectory: Bool = false, written: [ByteRange]? = nil) {
             self.mappedRange = mappedRange
             self.fileSize = fileSize
             self.fileIsDirectory = fileIsDirectory
+            self.written = written
         }
     }
 
@@ -66,9 +71,10 @@ public struct StepPromise: Equatable, Sendable {
         case .fallocate(let mode, let range):
             return [.create(file: file), .allocate(file: file, flags: mode, range: range)]
         case .pwrite(let range, let options):
-            let span = options.span(offset: range.offset, length: range.length)
-            var changes: [ModelChange] = [.create(file: file), .write(file: file, byte: options.pattern, range: span,
-                                                                      durable: openFlags.writesAreDurable || options.dataSync)]
+            let durable = openFlags.writesAreDurable || options.dataSync
+            let written = context.written ?? [options.span(offset: range.offset, length: range.length)]
+            var changes: [ModelChange] = [.create(file: file)]
+            changes += written.map { .write(file: file, byte: options.pattern, range: $0, durable: durable) }
             if options.fsyncAfter { changes.append(.makeDurable(file: file)) }
             else if options.fdatasyncAfter { changes.append(.makeDataDurable(file: file)) }
             return changes

@@ -85,7 +85,9 @@ struct StepExecutor {
             }
         case .pwrite(let range, let options):
             let fd = try open(step, &observed)
+            observed.context.written = []
             try XfsIO.pwrite(fd, range: range, options: options) { written in
+                observed.context.written?.append(written)
                 observed.partial.append(.write(file: file, byte: options.pattern, range: written, durable: durable || options.dataSync))
             }
             if options.fsyncAfter { try fd.fsync() }
