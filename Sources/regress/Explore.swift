@@ -112,7 +112,7 @@ struct Explore: ParsableCommand {
         options.suite.caseOptions.crashStatesSeed = seed
 
         installSignalHandlers()
-        let progress = ExploreProgress(enabled: !quiet, filesystem: fs, seed: seed)
+        let progress = ExploreProgress(enabled: !quiet, filesystem: fs, seed: seed, bounded: bounded)
         let outcome = Explorer(options: options).run(onEvent: progress.show)
         progress.finish(outcome)
         if Suite.interruptedBySignal != 0 { throw ExitCode(128 + Suite.interruptedBySignal) }

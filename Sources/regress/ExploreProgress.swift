@@ -12,9 +12,9 @@ final class ExploreProgress {
     private let title: String
     private var workloads = 0, states = 0, failures = 0
 
-    init(enabled: Bool, filesystem: FilesystemKind, seed: UInt64) {
+    init(enabled: Bool, filesystem: FilesystemKind, seed: UInt64, bounded: Int?) {
         self.enabled = enabled
-        title = "explore \(filesystem.rawValue) seed \(seed)"
+        title = "explore \(filesystem.rawValue) " + (bounded.map { "bounded \($0)" } ?? "seed \(seed)")
     }
 
     func show(_ event: Explorer.Event) {

@@ -76,6 +76,32 @@ final class VirtualMachineIntegrationTests: IntegrationTestCase {
         print("regress run --kernel \(release) nocow-reflink: \(String(format: "%.1f", outcome.seconds)) s in all")
     }
 
+    /// `regress explore --kernel`: the blind search runs in the kernel under test, its progress comes back
+    /// on the console, and the shrunk test of what it found comes back to `--output` on the host, where
+    /// `regress run --kernel` fails it in the same kernel. The fault is injected (Debian's kernel has no
+    /// known bug to find); few shrinking runs, since every run costs a minute under TCG.
+    func testExploreInAVMFindsAnInjectedFaultAndItsTestFailsThere() throws {
+        let release = try installedKernel()
+        let found = directory + "/found"
+        let explore = try regressCapturing(["explore", "--kernel", release, "--fs", "ext4", "--inject-fault", "lying-fsync",
+                                            "--ops", "8", "--workloads", "6", "--time", "900", "--crash-states-limit", "30",
+                                            "--shrink-runs", "4", "--output", found])
+        XCTAssertEqual(explore.status, 1, "a finding is exit status 1; the console:\n" + explore.standardError.suffix(4000))
+        XCTAssertTrue(explore.standardError.contains("regress-vm: booted"), "the console is streamed to standard error")
+        XCTAssertTrue(explore.standardError.contains("crash states"), "explore's progress comes back live: " + explore.standardError.suffix(2000))
+        let written = explore.standardOutput.split(separator: "\n").map(String.init)
+        XCTAssertEqual(written.count, 1, "one test written, named by its host path: \(explore.standardOutput)")
+        let test = try XCTUnwrap(written.first)
+        XCTAssertTrue(test.hasPrefix(found + "/"), test)
+        let text = try String(contentsOfFile: test, encoding: .utf8)
+        XCTAssertTrue(text.contains("lying-cache on"), "the shrunk test keeps its fault:\n" + text)
+
+        let run = try regressCapturing(["run", "--kernel", release, "--results", directory + "/results", test])
+        XCTAssertEqual(run.status, 1, "the found test fails in the kernel it was found in:\n" + run.standardOutput + run.standardError.suffix(3000))
+        XCTAssertTrue(run.standardOutput.contains("on Linux \(release)"), run.standardOutput)
+        print("regress explore --kernel \(release): \(String(format: "%.1f", explore.seconds)) s; run --kernel of its test: \(String(format: "%.1f", run.seconds)) s")
+    }
+
     func testWhatIsNotAKernelIsAUsageErrorAndNothingBoots() throws {
         let before = Self.vmWorkDirectories()
         let notAKernel = directory + "/bzImage"
