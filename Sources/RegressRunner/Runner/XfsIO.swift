@@ -35,7 +35,8 @@ enum XfsIO {
     /// Reads `range` as `xfs_io -c 'pread …'` (io/pread.c: read_forward, read_backward, do_pread,
     /// do_preadv): calls of the buffer's size, or with `-V N` preadv of N iovecs of the block size, the one
     /// holding the count's end trimmed and all N passed; backward reading first asks lseek where the file
-    /// ends and starts there if the offset lies beyond it.
+    /// ends and starts there if the offset lies beyond it, and reads only while the count left exceeds the
+    /// offset it stops at, as read_backward's `cnt > end` does.
     static func pread(_ fd: FileDescriptor, range: ByteRange, options: ReadOptions) throws {
         let blockSize = options.blockSize
         let vectors = options.vectors.map(Int.init)
@@ -60,8 +61,11 @@ enum XfsIO {
                 count -= bytes
             }
         case .backward:
+            // xfs_io's `min(end, lseek(fd, off, SEEK_SET))` is a macro: the lseek is made again when it is
+            // the lesser (or equal) of the two.
             let end = try fd.seek(0, from: .end)
-            var offset = min(end, try fd.seek(Int64(clamping: range.offset), from: .set))
+            var offset = try fd.seek(Int64(clamping: range.offset), from: .set)
+            if end < offset { offset = end } else { offset = try fd.seek(Int64(clamping: range.offset), from: .set) }
             var count = range.length
             let stop: UInt64
             if offset < count { count = offset; stop = 0 } else { stop = offset - count }
