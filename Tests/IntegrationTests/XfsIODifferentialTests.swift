@@ -18,8 +18,8 @@ import RegressRunner
 ///   REGRESS_DIFF_FS=btrfs,xfs   the filesystems
 ///   REGRESS_DIFF_TRACES=DIR     write both sides' normalized traces there
 final class XfsIODifferentialTests: IntegrationTestCase {
-    static let seed: UInt64 = 0xd1ff_0613_2026_0001
-    static let sequencesPerFilesystem = 4
+    static let seed: UInt64 = 0xd1ff_0613_2026_0074
+    static let sequencesPerFilesystem = 3
 
     func testRegressAndXfsIOAgreeOnGeneratedSequences() throws {
         let environment = ProcessInfo.processInfo.environment
@@ -61,6 +61,7 @@ final class XfsIODifferentialTests: IntegrationTestCase {
                     comparison = DifferentialComparison(sequence, on: filesystem, xfsIO: theirs, regress: ours)
                     if let directory = environment["REGRESS_DIFF_TRACES"] {
                         // Both normalized traces, whole, for a person comparing them.
+                        try (sequence.listing + "\n").write(toFile: "\(directory)/\(sequence.name).steps", atomically: true, encoding: .utf8)
                         for (side, operations) in [("xfs_io", theirs.operations), ("regress", ours.operations)] {
                             try (operations.calls.joined(separator: "\n") + "\n")
                                 .write(toFile: "\(directory)/\(sequence.name).\(filesystem.rawValue).\(side)", atomically: true, encoding: .utf8)

@@ -60,7 +60,7 @@ struct XfsIOSide {
             case .xfsIO(let run):
                 // Unbuffered, so that each command's output (stdout) and errors (stderr) come in their order.
                 let (output, lines) = try Strace.run(strace, [stdbuf, "-o0", executable] + run.arguments(sequence, filesIn: mountPoint), in: traces)
-                outcome.operations.append(lines, mountPoint: mountPoint)
+                outcome.operations.append(lines, mountPoint: mountPoint, closingAtExit: true)
                 // One chunk of output a command: the separator's line ends each.
                 var chunks: [[String]] = [[]]
                 for line in output.split(separator: "\n").map(String.init) {

@@ -101,8 +101,23 @@ struct FileOperations: Equatable {
 
     /// Appends the file operations among `lines` (one process's or thread's trace, `PID CALL` each) on files
     /// beneath `mountPoint`. `upToMarker` stops at Strace.endMarker.
-    mutating func append(_ lines: [String], mountPoint: String, upToMarker: Bool = false) {
+    ///
+    /// `closingAtExit`: the lines are a whole process's (an xfs_io run), which closes what it still holds by
+    /// exiting, with no close(2) in the trace; the closes the kernel makes there are appended, in descriptor
+    /// order, as the `close` that ends the run in regress's test.
+    mutating func append(_ lines: [String], mountPoint: String, upToMarker: Bool = false, closingAtExit: Bool = false) {
         var descriptors: [String: [String: String]] = [:]   // pid → fd → path beneath the mount
+        defer {
+            if closingAtExit {
+                for (_, open) in descriptors.sorted(by: { $0.key < $1.key }) {
+                    for (_, path) in open.sorted(by: { Int($0.key) ?? 0 < Int($1.key) ?? 0 }) { calls.append("close(<\(path)>) = 0") }
+                }
+            }
+        }
+        append(lines, mountPoint: mountPoint, upToMarker: upToMarker, descriptors: &descriptors)
+    }
+
+    private mutating func append(_ lines: [String], mountPoint: String, upToMarker: Bool, descriptors: inout [String: [String: String]]) {
         var mappings: Set<String> = []
         for line in lines {
             guard let space = line.firstIndex(of: " ") else { continue }
