@@ -58,7 +58,8 @@ enum XfsIO {
                 let bytes = try call(offset, count)
                 if bytes == 0 || bytes < min(count, bufferSize) { break }
                 offset += bytes
-                count -= bytes
+                // preadv of all N iovecs may read past the count (xfs_io's count goes negative and ends the loop).
+                count = bytes >= count ? 0 : count - bytes
             }
         case .backward:
             // xfs_io's `min(end, lseek(fd, off, SEEK_SET))` is a macro: the lseek is made again when it is
@@ -82,7 +83,7 @@ enum XfsIO {
                 offset -= requested
                 let bytes = try call(offset, count)
                 if bytes == 0 || bytes < requested { break }
-                count -= bytes
+                count = bytes >= count ? 0 : count - bytes
             }
         }
     }

@@ -46,7 +46,7 @@ struct XfsIOSide {
                                                      backend: sequence.hasPowerCut ? .emulated : nil))
         defer { device.release() }
         let scratch = ScratchFilesystem(kind: filesystem, device: device.path, mountPoint: device.directory + "/mnt", mountOptions: "")
-        _ = try scratch.make(options: [])
+        _ = try scratch.make(options: sequence.mkfsOptions)
         try scratch.mount()
         defer { scratch.forceUnmount() }
         let mountPoint = realPath(scratch.mountPoint)

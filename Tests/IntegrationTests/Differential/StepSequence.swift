@@ -80,6 +80,8 @@ struct StepSequence {
     let index: Int
     let files: [String]
     let steps: [GeneratedStep]
+    /// Options added to mkfs on both sides (`-b size=1024`).
+    var mkfsOptions: [String] = []
 
     var name: String { "xfsio-diff-\(String(seed, radix: 16))-\(index)" }
 
@@ -121,6 +123,7 @@ struct StepSequence {
         return """
         summary: generated differential sequence \(index) of seed 0x\(String(seed, radix: 16))
         filesystems: \(filesystem)
+        \(mkfsOptions.isEmpty ? "" : "mkfs: " + mkfsOptions.joined(separator: " "))
         steps:
 
         """ + lines.joined(separator: "\n") + "\n"
