@@ -227,7 +227,7 @@ public enum CommandTable {
                     parse: { _ in .fsync }, track: fileOrDirectoryMustExist),
         CommandSpec("fdatasync", "fdatasync", .file, .durability, arguments: .exactly(0), help: "fdatasync(2) of the file or directory",
                     parse: { _ in .fdatasync }, track: fileOrDirectoryMustExist),
-        CommandSpec("close", "close", .file, .descriptor,
+        CommandSpec("close", "close", .file, .descriptor, arguments: .exactly(0),
                     help: "closes the file's descriptor, as xfs_io's close (or the end of an xfs_io invocation): the file's steps share one open until then",
                     parse: { _ in .close }, track: fileOrDirectoryMustExist),
     ]
