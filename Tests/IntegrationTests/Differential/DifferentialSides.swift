@@ -107,14 +107,10 @@ struct RegressSide {
 
     struct Refused: Error, CustomStringConvertible { let description: String }
 
-    /// Whether regress closes a file on its own command (`F: close`), as an xfs_io run ends; without it,
-    /// regress opens and closes the file for each step, and the traces' opens and closes cannot agree.
-    static var closes: Bool { CommandTable.spec("close") != nil }
-
     func run(_ sequence: StepSequence, on filesystem: FilesystemKind) throws -> SideOutcome {
         let test: TestDefinition
         do {
-            test = try TestParser(path: "generated/" + sequence.name, name: sequence.name).parse(sequence.testText(on: filesystem.rawValue, closes: Self.closes))
+            test = try TestParser(path: "generated/" + sequence.name, name: sequence.name).parse(sequence.testText(on: filesystem.rawValue))
         } catch {
             throw Refused(description: "regress refuses the sequence: \(error)")
         }

@@ -109,15 +109,15 @@ struct StepSequence {
     var hasPowerCut: Bool { steps.contains { $0.command == "power-cut" } }
 
     /// The sequence as a test of the test language, for one filesystem: where an xfs_io run ends, its file
-    /// is closed (`F: close`), when regress has the command.
-    func testText(on filesystem: String, closes: Bool) -> String {
+    /// is closed (`F: close`), as the importer writes it.
+    func testText(on filesystem: String) -> String {
         var lines: [String] = []
         for part in parts {
             switch part {
             case .filesystem(let index): lines.append(steps[index].regressLine)
             case .xfsIO(let run):
                 lines += run.steps.map { steps[$0].regressLine }
-                if closes { lines.append("\(run.file): close") }
+                lines.append("\(run.file): close")
             }
         }
         return """
