@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
+#include <string.h>
 #include "CLibMount.h"
 
 void *regress_mmap_shared(int fd, uint64_t offset, uint64_t length, int prot_read, int prot_write, int prot_exec,
@@ -78,6 +80,13 @@ int regress_fsxattr_get_hint(int fd, int copy_on_write, uint32_t *bytes) {
     return 0;
 }
 
+int regress_fsxattr_change_xflags(int fd, uint32_t add, uint32_t remove) {
+    struct fsxattr attributes;
+    if (ioctl(fd, FS_IOC_FSGETXATTR, &attributes) < 0) return -1;
+    attributes.fsx_xflags = (attributes.fsx_xflags | add) & ~remove;
+    return ioctl(fd, FS_IOC_FSSETXATTR, &attributes);
+}
+
 int regress_fiemap(int fd, uint64_t start, int sync, struct regress_extent *extents, uint32_t capacity, uint32_t *mapped) {
     size_t size = sizeof(struct fiemap) + capacity * sizeof(struct fiemap_extent);
     struct fiemap *map = calloc(1, size);
@@ -117,6 +126,20 @@ int regress_xfs_geometry_flags(int fd, uint32_t *flags) {
     int rc = ioctl(fd, _IOR('X', 100, struct regress_xfs_geometry_v1), &geometry);
     if (rc == 0) *flags = geometry.flags;
     return rc;
+}
+
+int regress_xfs_io_units(int fd, uint32_t *block, uint32_t *sector) {
+    struct statfs info;
+    *block = 4096;
+    *sector = 512;
+    if (fstatfs(fd, &info) < 0) return -1;
+    if (info.f_type != 0x58465342) return 0;   // XFS_SUPER_MAGIC: any other filesystem is "foreign" to xfs_io
+    struct regress_xfs_geometry_v1 geometry;
+    memset(&geometry, 0, sizeof geometry);
+    if (ioctl(fd, _IOR('X', 100, struct regress_xfs_geometry_v1), &geometry) < 0) return -1;
+    *block = geometry.blocksize;
+    *sector = geometry.sectsize;
+    return 0;
 }
 
 /* XFS_IOC_SWAPEXT, as xfs_io's swapext: xfs's own headers (xfslibs-dev) are not needed for two structs. The

@@ -14,24 +14,22 @@ int regress_die_with_parent(void) { return prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0
 #include <sys/uio.h>
 #include <string.h>
 
-/// The same buffer `count` times: xfs_io's -V N writes N copies of its one pattern buffer.
-static int fill_iovecs(struct iovec *iov, const void *buffer, size_t length, int count, size_t last_length) {
+static int fill_iovecs(struct iovec *iov, const void *buffer, const size_t *lengths, int count) {
     if (count < 1 || count > 1024) { errno = EINVAL; return -1; }
-    for (int i = 0; i < count; i++) { iov[i].iov_base = (void *)buffer; iov[i].iov_len = i == count - 1 ? last_length : length; }
+    for (int i = 0; i < count; i++) { iov[i].iov_base = (void *)buffer; iov[i].iov_len = lengths[i]; }
     return 0;
 }
 
-ssize_t regress_pwritev2_lengths(int fd, const void *buffer, const size_t *lengths, int count, int64_t offset, int flags) {
+ssize_t regress_pwritev_lengths(int fd, const void *buffer, const size_t *lengths, int count, int64_t offset, int flags) {
     struct iovec iov[1024];
-    if (count < 1 || count > 1024) { errno = EINVAL; return -1; }
-    for (int i = 0; i < count; i++) { iov[i].iov_base = (void *)buffer; iov[i].iov_len = lengths[i]; }
-    return pwritev2(fd, iov, count, offset, flags);
+    if (fill_iovecs(iov, buffer, lengths, count) < 0) return -1;
+    return flags ? pwritev2(fd, iov, count, offset, flags) : pwritev(fd, iov, count, offset);
 }
 
-ssize_t regress_preadv2(int fd, void *buffer, size_t length, int count, size_t last_length, int64_t offset, int flags) {
+ssize_t regress_preadv_lengths(int fd, void *buffer, const size_t *lengths, int count, int64_t offset) {
     struct iovec iov[1024];
-    if (fill_iovecs(iov, buffer, length, count, last_length) < 0) return -1;
-    return preadv2(fd, iov, count, offset, flags);
+    if (fill_iovecs(iov, buffer, lengths, count) < 0) return -1;
+    return preadv(fd, iov, count, offset);
 }
 
 int64_t regress_seek_data(int fd, int64_t offset) { return lseek(fd, offset, SEEK_DATA); }

@@ -316,6 +316,7 @@ enum FuzzVocabulary {
         .init(name: "swapext", takesFile: true, arguments: [.path]),
         .init(name: "sync_range", takesFile: true, arguments: [.flags(["-a", "-b", "-w", "-x"]), .number, .number]),
         .init(name: "chattr", takesFile: true, arguments: [.word(["+C", "-e", "+Ci", "-q", "C"])]),
+        .init(name: "xflags", takesFile: true, arguments: [.word(["+C", "-x", "+Ep", "-R", "+q", "C"])]),
         .init(name: "extsize", takesFile: true, arguments: [.number]),
         .init(name: "cowextsize", takesFile: true, arguments: [.number]),
         .init(name: "expect-extents", takesFile: true, arguments: [.flags(["-s", "-v"]), .number]),

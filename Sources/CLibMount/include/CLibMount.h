@@ -28,10 +28,11 @@
 int regress_fallocate(int fd, int mode, int64_t offset, int64_t length);
 int regress_syncfs(int fd);
 int regress_memfd_create(const char *name);
-/// pwritev2(2) of one buffer seen through `count` iovecs of the given lengths (xfs_io's -V: a trimmed one, then full ones).
-ssize_t regress_pwritev2_lengths(int fd, const void *buffer, const size_t *lengths, int count, int64_t offset, int flags);
-/// preadv2(2) into `count` views of one buffer of `length` bytes (the last one `last_length`).
-ssize_t regress_preadv2(int fd, void *buffer, size_t length, int count, size_t last_length, int64_t offset, int flags);
+/// One buffer seen through `count` iovecs of the given lengths (xfs_io's -V: a trimmed one, then full ones):
+/// pwritev(2) without flags, pwritev2(2) with RWF_* flags, as xfs_io's do_pwritev chooses.
+ssize_t regress_pwritev_lengths(int fd, const void *buffer, const size_t *lengths, int count, int64_t offset, int flags);
+/// preadv(2) into one buffer seen through `count` iovecs of the given lengths, as xfs_io's do_preadv.
+ssize_t regress_preadv_lengths(int fd, void *buffer, const size_t *lengths, int count, int64_t offset);
 /// lseek(2) with SEEK_DATA / SEEK_HOLE (declared only under _GNU_SOURCE).
 int64_t regress_seek_data(int fd, int64_t offset);
 /// sync_file_range(2) (declared only under _GNU_SOURCE); `mode` 0 write, 1 wait before, 2 wait after.
@@ -61,6 +62,8 @@ static inline dev_t regress_makedev(unsigned a, unsigned b) { return makedev(a, 
 
 // MARK: clone and dedupe
 
+/// FICLONE: the whole source, as xfs_io's `reflink SRC` (and `reflink SRC 0 0 0`).
+static inline int regress_clone(int dst_fd, int src_fd) { return ioctl(dst_fd, FICLONE, src_fd); }
 static inline int regress_clone_range(int dst_fd, int src_fd, uint64_t src_offset, uint64_t length, uint64_t dst_offset) {
     struct file_clone_range range = { .src_fd = src_fd, .src_offset = src_offset, .src_length = length, .dest_offset = dst_offset };
     return ioctl(dst_fd, FICLONERANGE, &range);
@@ -114,6 +117,8 @@ int regress_store_bytes(void *address, uint64_t length, uint8_t byte, int backwa
 /// FS_IOC_FSGETXATTR, then FS_IOC_FSSETXATTR with the (CoW) extent-size hint set to `bytes`, as xfs_io.
 int regress_fsxattr_set_hint(int fd, int copy_on_write, uint32_t bytes);
 int regress_fsxattr_get_hint(int fd, int copy_on_write, uint32_t *bytes);
+/// FS_IOC_FSGETXATTR, then FS_IOC_FSSETXATTR with the FS_XFLAG bits `add` set and `remove` cleared (xfs_io's chattr).
+int regress_fsxattr_change_xflags(int fd, uint32_t add, uint32_t remove);
 
 /// One extent of FS_IOC_FIEMAP's answer.
 struct regress_extent { uint64_t logical, physical, length; uint32_t flags; };
@@ -122,6 +127,9 @@ int regress_fiemap(int fd, uint64_t start, int sync, struct regress_extent *exte
 static const uint32_t REGRESS_FIEMAP_EXTENT_LAST = FIEMAP_EXTENT_LAST;
 /// XFS_IOC_FSGEOMETRY_V1's feature flags of the xfs mounted where `fd` lives.
 int regress_xfs_geometry_flags(int fd, uint32_t *flags);
+/// xfs_io's block units (init_cvtnum): the block and sector size of XFS_IOC_FSGEOMETRY when `fd` is on XFS
+/// (fstatfs), 4096 and 512 otherwise. -1 with errno when a call failed.
+int regress_xfs_io_units(int fd, uint32_t *block, uint32_t *sector);
 /// XFS_IOC_SWAPEXT of the whole target with the donor (equal sizes), as xfs_io's swapext.
 int regress_xfs_swapext(int target_fd, int donor_fd);
 static const uint32_t REGRESS_XFS_GEOMETRY_REFLINK = 0x100000;  // XFS_FSOP_GEOM_FLAGS_REFLINK

@@ -69,14 +69,14 @@ public enum RangeShrinking {
     /// Smaller lengths first (they shrink what the kernel does most), then smaller offsets.
     static func variants(_ offset: UInt64, _ length: UInt64, aligned: Bool,
                          _ make: (UInt64, UInt64) -> WorkloadOperation) -> [WorkloadOperation] {
-        smaller(length, aligned: aligned, least: aligned ? Size.blockUnit : 1).map { make(offset, $0) }
+        smaller(length, aligned: aligned, least: aligned ? BlockUnits.standard.block : 1).map { make(offset, $0) }
             + smaller(offset, aligned: aligned, least: 0).map { make($0, length) }
     }
 
     /// Values below `value`, simplest first: `least`, one block, half (rounded down to a block where
     /// `aligned`), `value` rounded down to a block. Never below `least`, each distinct.
     static func smaller(_ value: UInt64, aligned: Bool, least: UInt64) -> [UInt64] {
-        let block = Size.blockUnit
+        let block = BlockUnits.standard.block
         let half = aligned ? value / 2 / block * block : value / 2
         var result: [UInt64] = []
         for candidate in [least, block, half, value / block * block]

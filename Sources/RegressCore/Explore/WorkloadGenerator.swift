@@ -20,7 +20,7 @@ public struct WorkloadGenerator {
         self.operations = max(1, operations)
     }
 
-    static let block = Size.blockUnit
+    static let block = BlockUnits.standard.block
     static let fileNames = ["a", "b", "c", "d", "e", "f"]
     static let directoryNames = ["d0", "d1", "d2"]
 

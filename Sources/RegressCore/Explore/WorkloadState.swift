@@ -24,7 +24,7 @@ struct WorkloadState {
     private var changedBlocks: [Int: BlockRanges] = [:]
     private var sizesSeen: [Int: ClosedRange<UInt64>] = [:]
 
-    static let block = Size.blockUnit
+    static let block = BlockUnits.standard.block
 
     init(filesystem: FilesystemKind) { self.filesystem = filesystem }
 

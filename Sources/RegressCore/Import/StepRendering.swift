@@ -126,6 +126,8 @@ public struct StepRendering {
                 var words = command.split(separator: " ").map { word in mapper.relative(String(word)) ?? String(word) }
                 // XFS's own preallocation ioctls, as xfs_io names them: the fallocate modes they match.
                 if let alias = StepRendering.xfsPreallocation[words.first ?? ""] { words.replaceSubrange(0..<1, with: alias) }
+                // xfs_io's chattr sets FS_XFLAG bits (its +C is the CoW extent-size flag), not chattr(1)'s flags.
+                if words.first == "chattr" { words[0] = "xflags" }
                 if file == "." && (words.first == "syncfs" || words.first == "sync") { return words.first! }
                 return "\(file): " + (stepFlags + words).joined(separator: " ")
             })
@@ -143,7 +145,7 @@ public struct StepRendering {
         case .truncate(let file, let size): return .translated(["\(file): truncate \(size)"])
         case .chattr(let file, let flags): return .translated(["\(file): chattr " + flags.joined(separator: " ")])
         case .fallocate(let file, let flags, let offset, let length):
-            return .translated(["\(file): falloc " + (flags + [offset, length]).joined(separator: " ")])
+            return .translated(["\(file): " + (StepRendering.fallocateCommand(flags) + [offset, length]).joined(separator: " ")])
         case .dd(let input, let output, let blockSize, let count, let seek, _, let flags):
             return StepRendering.dd(input: input, output: output, blockSize: blockSize, count: count, seek: seek, flags: flags)
         case .checksum(let file): return .translated([file == "." ? "verify" : "verify \(file)"])
@@ -170,6 +172,18 @@ public struct StepRendering {
 extension StepRendering {
     /// xfs_io's `resvsp` (XFS_IOC_RESVSP64: allocate, size unchanged) and `unresvsp` (free the range).
     static let xfsPreallocation: [String: [String]] = ["resvsp": ["falloc", "-k"], "unresvsp": ["fpunch"]]
+
+    /// util-linux fallocate's mode as a step's command. Its options add up (`-n -p` is a punch), where falloc's
+    /// each replace the mode (`falloc -p -k` only preallocates), so each mode is written alone: `-z` is fzero
+    /// (`-n`: `-k`), `-p` punches (keeping the size anyway), `-c` collapses, `-i` inserts, none allocates.
+    static func fallocateCommand(_ flags: [String]) -> [String] {
+        let keep = flags.contains("-k")
+        if flags.contains("-z") { return keep ? ["fzero", "-k"] : ["fzero"] }
+        if flags.contains("-p") { return ["falloc", "-p"] }
+        if flags.contains("-c") { return ["falloc", "-c"] }
+        if flags.contains("-i") { return ["falloc", "-i"] }
+        return keep ? ["falloc", "-k"] : ["falloc"]
+    }
 
     /// `echo TEXT > f`: the language writes runs of one byte, so a short text becomes one write per run.
     /// An append goes after the file's model size is unknown to the importer, so only `>` is taken.

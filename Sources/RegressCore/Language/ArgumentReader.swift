@@ -31,12 +31,15 @@ public struct ArgumentReader {
     public let command: Token
     let file: String
     let line: Int
+    /// What `b` and `s` mean, and the default buffer of pwrite and pread.
+    public let units: BlockUnits
     private var positional: [Token]
     private var index = 0
     /// The options getopt found, in order, each with its argument.
     private var options: [(flag: Character, argument: Token?, token: Token)] = []
 
-    init(arguments: [Token], command: Token, file: String, line: Int) {
+    init(arguments: [Token], command: Token, file: String, line: Int, units: BlockUnits) {
+        self.units = units
         self.positional = arguments
         self.command = command
         self.file = file
@@ -116,7 +119,7 @@ public struct ArgumentReader {
     }
 
     public func number(_ token: Token, _ what: String) throws -> UInt64 {
-        guard let value = Size.parse(token.text) else { throw error(at: token, "bad \(what) '\(token.text)'") }
+        guard let value = Size.parse(token.text, units: units) else { throw error(at: token, "bad \(what) '\(token.text)'") }
         return value
     }
 

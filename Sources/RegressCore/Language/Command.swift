@@ -20,6 +20,9 @@ public enum Command: Equatable, Codable, Sendable {
     case syncRange(ByteRange, SyncRangeMode)
     /// chattr(1)'s inode flags (FS_IOC_SETFLAGS): set `add`, clear `remove`.
     case chattr(add: InodeFlags, remove: InodeFlags)
+    /// xfs_io's own `chattr`: FS_IOC_FSGETXATTR, then FS_IOC_FSSETXATTR with the FS_XFLAG_* bits `add` set
+    /// and `remove` cleared (its `+C` is the CoW extent-size flag, not chattr(1)'s no-COW).
+    case xflags(add: XFlags, remove: XFlags)
     /// xfs_io's `mmap`: maps a range of the file (MAP_SHARED) for the `mwrite`/`msync`/`munmap` that follow.
     case mmap(ByteRange, MapOptions)
     /// xfs_io's `mwrite`: stores the seed's low byte over the range through the mapping (nil: all of it).
@@ -76,8 +79,8 @@ public struct WriteOptions: Equatable, Hashable, Codable, Sendable {
     public enum Direction: String, Codable, Sendable { case forward, backward }
     /// `-S`: xfs_io fills its buffer with memset(), so only the seed's low byte is written.
     public var pattern: UInt8 = 0xcd
-    /// `-b`: bytes a call (xfs_io: the filesystem block size, 4096 for every filesystem regress makes).
-    public var blockSize: UInt64 = 4096
+    /// `-b`: bytes a call (xfs_io's default is the filesystem block: the parser sets `BlockUnits.block`).
+    public var blockSize: UInt64 = BlockUnits.standard.block
     /// `-F` / `-B`: forward from OFF, or backward from OFF down to OFF-LEN.
     public var direction = Direction.forward
     /// `-V N`: pwritev with N buffers of `blockSize` each.
@@ -104,7 +107,8 @@ public struct WriteOptions: Equatable, Hashable, Codable, Sendable {
 
 /// xfs_io pread's options; `-v` (dump) and `-q` change only what xfs_io prints.
 public struct ReadOptions: Equatable, Hashable, Codable, Sendable {
-    public var blockSize: UInt64 = 4096
+    /// `-b`, as pwrite's: the filesystem block unless given.
+    public var blockSize: UInt64 = BlockUnits.standard.block
     public var direction = WriteOptions.Direction.forward
     public var vectors: UInt32?
     public init() {}
@@ -156,5 +160,30 @@ public struct InodeFlags: OptionSet, Hashable, Codable, Sendable {
         ("d", InodeFlags(rawValue: 0x0000_0040)),  // FS_NODUMP_FL
         ("a", InodeFlags(rawValue: 0x0000_0020)),  // FS_APPEND_FL
         ("i", InodeFlags(rawValue: 0x0000_0010)),  // FS_IMMUTABLE_FL
+    ]
+}
+
+/// xfs_io chattr's letters for the FS_XFLAG_* bits of struct fsxattr (include/uapi/linux/fs.h, Linux ABI),
+/// as io/attr.c of xfsprogs 6.1 names them.
+public struct XFlags: OptionSet, Hashable, Codable, Sendable {
+    public let rawValue: UInt32
+    public init(rawValue: UInt32) { self.rawValue = rawValue }
+    public static let letters: [(Character, XFlags)] = [
+        ("r", XFlags(rawValue: 0x0000_0001)),  // FS_XFLAG_REALTIME
+        ("p", XFlags(rawValue: 0x0000_0002)),  // FS_XFLAG_PREALLOC
+        ("i", XFlags(rawValue: 0x0000_0008)),  // FS_XFLAG_IMMUTABLE
+        ("a", XFlags(rawValue: 0x0000_0010)),  // FS_XFLAG_APPEND
+        ("s", XFlags(rawValue: 0x0000_0020)),  // FS_XFLAG_SYNC
+        ("A", XFlags(rawValue: 0x0000_0040)),  // FS_XFLAG_NOATIME
+        ("d", XFlags(rawValue: 0x0000_0080)),  // FS_XFLAG_NODUMP
+        ("t", XFlags(rawValue: 0x0000_0100)),  // FS_XFLAG_RTINHERIT
+        ("P", XFlags(rawValue: 0x0000_0200)),  // FS_XFLAG_PROJINHERIT
+        ("n", XFlags(rawValue: 0x0000_0400)),  // FS_XFLAG_NOSYMLINKS
+        ("e", XFlags(rawValue: 0x0000_0800)),  // FS_XFLAG_EXTSIZE
+        ("E", XFlags(rawValue: 0x0000_1000)),  // FS_XFLAG_EXTSZINHERIT
+        ("f", XFlags(rawValue: 0x0000_2000)),  // FS_XFLAG_NODEFRAG
+        ("S", XFlags(rawValue: 0x0000_4000)),  // FS_XFLAG_FILESTREAM
+        ("x", XFlags(rawValue: 0x0000_8000)),  // FS_XFLAG_DAX
+        ("C", XFlags(rawValue: 0x0001_0000)),  // FS_XFLAG_COWEXTSIZE
     ]
 }

@@ -38,11 +38,15 @@ public struct CommandSpec {
     public let target: Target
     public let category: Category
     public let requirement: Requirement?
+    /// How many words xfs_io's command of this name takes, options included (its argmin and argmax): more
+    /// or fewer is "bad argument count" there, and a parse error here. Nil for regress's own commands.
+    public let arguments: ArgumentCount?
     let parse: (inout ArgumentReader) throws -> Command
     /// Which files the step needs and makes, checked before anything runs (`fsync nosuchfile` is an error).
     let track: (Command, _ file: String?, inout FileTracker, TrackingLocations) throws -> Void
 
     init(_ name: String, _ usage: String, _ target: Target, _ category: Category, needs requirement: Requirement? = nil,
+         arguments: ArgumentCount? = nil,
          help: String, parse: @escaping (inout ArgumentReader) throws -> Command,
          track: @escaping (Command, String?, inout FileTracker, TrackingLocations) throws -> Void = { _, _, _, _ in }) {
         self.name = name
@@ -50,9 +54,31 @@ public struct CommandSpec {
         self.target = target
         self.category = category
         self.requirement = requirement
+        self.arguments = arguments
         self.help = help
         self.parse = parse
         self.track = track
+    }
+}
+
+/// xfs_io's argmin and argmax of a command (io/*.c of xfsprogs 6.1: `argmax = -1` is no limit).
+public struct ArgumentCount: Equatable, Sendable, CustomStringConvertible {
+    public let least: Int
+    public let most: Int?
+
+    public static func exactly(_ count: Int) -> ArgumentCount { ArgumentCount(least: count, most: count) }
+    public static func between(_ least: Int, _ most: Int) -> ArgumentCount { ArgumentCount(least: least, most: most) }
+    public static func atLeast(_ least: Int) -> ArgumentCount { ArgumentCount(least: least, most: nil) }
+
+    public func admits(_ count: Int) -> Bool { count >= least && (most.map { count <= $0 } ?? true) }
+
+    /// In xfs_io's words: `2 arguments`, `between 2 and 3 arguments`, `at least 1 arguments`.
+    public var description: String {
+        switch most {
+        case least?: return "\(least) arguments"
+        case let most?: return "between \(least) and \(most) arguments"
+        case nil: return "at least \(least) arguments"
+        }
     }
 }
 
@@ -65,7 +91,7 @@ public enum CommandTable {
     // MARK: commands on one file (`FILE: command …`), with xfs_io's syntax and defaults
 
     static let fileCommands: [CommandSpec] = [
-        CommandSpec("falloc", "falloc [-c] [-i] [-k] [-p] [-u] OFF LEN", .file, .data,
+        CommandSpec("falloc", "falloc [-c] [-i] [-k] [-p] [-u] OFF LEN", .file, .data, arguments: .atLeast(2),
                     help: "fallocate(2); as in xfs_io each option replaces the mode: -c collapse, -i insert, -k keep size, -p punch (keep size), -u unshare; none allocates",
                     parse: { args in
                         var flags: AllocateFlags = []
@@ -80,28 +106,28 @@ public enum CommandTable {
                         }
                         return .fallocate(flags, try args.range())
                     }, track: createsFile),
-        CommandSpec("fpunch", "fpunch OFF LEN", .file, .data, help: "punches a hole (FALLOC_FL_PUNCH_HOLE | KEEP_SIZE)",
+        CommandSpec("fpunch", "fpunch OFF LEN", .file, .data, arguments: .exactly(2), help: "punches a hole (FALLOC_FL_PUNCH_HOLE | KEEP_SIZE)",
                     parse: { .fallocate([.punchHole, .keepSize], try $0.range()) }, track: createsFile),
-        CommandSpec("fzero", "fzero [-k] OFF LEN", .file, .data, help: "zeroes a range (FALLOC_FL_ZERO_RANGE, -k: KEEP_SIZE)",
+        CommandSpec("fzero", "fzero [-k] OFF LEN", .file, .data, arguments: .between(2, 3), help: "zeroes a range (FALLOC_FL_ZERO_RANGE, -k: KEEP_SIZE)",
                     parse: { args in
                         let keep = try !args.getopt("k").isEmpty
                         return .fallocate(keep ? [.zeroRange, .keepSize] : .zeroRange, try args.range())
                     }, track: createsFile),
-        CommandSpec("fcollapse", "fcollapse OFF LEN", .file, .data, help: "removes a range and shifts the rest down (FALLOC_FL_COLLAPSE_RANGE)",
+        CommandSpec("fcollapse", "fcollapse OFF LEN", .file, .data, arguments: .exactly(2), help: "removes a range and shifts the rest down (FALLOC_FL_COLLAPSE_RANGE)",
                     parse: { .fallocate(.collapseRange, try $0.range()) }, track: createsFile),
-        CommandSpec("finsert", "finsert OFF LEN", .file, .data, help: "inserts a hole and shifts the rest up (FALLOC_FL_INSERT_RANGE)",
+        CommandSpec("finsert", "finsert OFF LEN", .file, .data, arguments: .exactly(2), help: "inserts a hole and shifts the rest up (FALLOC_FL_INSERT_RANGE)",
                     parse: { .fallocate(.insertRange, try $0.range()) }, track: createsFile),
-        CommandSpec("funshare", "funshare OFF LEN", .file, .data, help: "unshares shared extents (FALLOC_FL_UNSHARE_RANGE alone, as xfs_io)",
+        CommandSpec("funshare", "funshare OFF LEN", .file, .data, arguments: .exactly(2), help: "unshares shared extents (FALLOC_FL_UNSHARE_RANGE alone, as xfs_io)",
                     parse: { .fallocate(.unshareRange, try $0.range()) }, track: createsFile),
-        CommandSpec("pwrite", "pwrite [-S SEED] [-b BSIZE] [-F|-B] [-V N] [-D] [-N] [-W] [-w] [-C] [-q] OFF LEN", .file, .data,
+        CommandSpec("pwrite", "pwrite [-S SEED] [-b BSIZE] [-F|-B] [-V N] [-D] [-N] [-W] [-w] [-C] [-q] OFF LEN", .file, .data, arguments: .atLeast(2),
                     help: "writes the seed's low byte over a range, BSIZE (default 4096) a call, as xfs_io's pwrite",
                     parse: parseWrite, track: createsFile),
-        CommandSpec("pread", "pread [-b BSIZE] [-F|-B] [-V N] [-C] [-q] [-v] OFF LEN", .file, .read,
+        CommandSpec("pread", "pread [-b BSIZE] [-F|-B] [-V N] [-C] [-q] [-v] OFF LEN", .file, .read, arguments: .atLeast(2),
                     help: "reads a range, BSIZE (default 4096) a call, as xfs_io's pread",
                     parse: parseRead, track: { _, file, files, at in try files.mustExist(file!, at.file) }),
-        CommandSpec("truncate", "truncate SIZE", .file, .data, help: "ftruncate(2)",
+        CommandSpec("truncate", "truncate SIZE", .file, .data, arguments: .exactly(1), help: "ftruncate(2)",
                     parse: { .truncate(try $0.size("size")) }, track: createsFile),
-        CommandSpec("reflink", "reflink [-C] [-q] SRC [SRC_OFF DST_OFF LEN]", .file, .data,
+        CommandSpec("reflink", "reflink [-C] [-q] SRC [SRC_OFF DST_OFF LEN]", .file, .data, arguments: .atLeast(1),
                     help: "clones SRC's range into the file (FICLONERANGE; the whole file without offsets)",
                     parse: { args in
                         _ = try args.getopt("Cq")
@@ -115,7 +141,7 @@ public enum CommandTable {
                         try files.mustExist(source, at.argument(0))
                         try files.create(file!, at.file)
                     }),
-        CommandSpec("dedupe", "dedupe [-C] [-q] SRC SRC_OFF DST_OFF LEN", .file, .data,
+        CommandSpec("dedupe", "dedupe [-C] [-q] SRC SRC_OFF DST_OFF LEN", .file, .data, arguments: .atLeast(4),
                     help: "deduplicates SRC's range with the file's (FIDEDUPERANGE; different data is EBADE)",
                     parse: { args in
                         _ = try args.getopt("Cq")
@@ -128,7 +154,7 @@ public enum CommandTable {
                         try files.mustExist(source, at.argument(0))
                         try files.mustExist(file!, at.file)
                     }),
-        CommandSpec("swapext", "swapext DONOR", .file, .data,
+        CommandSpec("swapext", "swapext DONOR", .file, .data, arguments: .exactly(1),
                     help: "exchanges the file's extents with DONOR's, whole files of one size (XFS_IOC_SWAPEXT, xfs only), as xfs_io",
                     parse: { args in .swapext(donor: try args.path("donor file")) },
                     track: { command, file, files, at in
@@ -136,7 +162,7 @@ public enum CommandTable {
                         try files.mustExist(donor, at.argument(0))
                         try files.mustExist(file!, at.file)
                     }),
-        CommandSpec("sync_range", "sync_range [-a] [-b] [-w] OFF LEN", .file, .durability,
+        CommandSpec("sync_range", "sync_range [-a] [-b] [-w] OFF LEN", .file, .durability, arguments: .atLeast(2),
                     help: "sync_file_range(2), as xfs_io: each option replaces the mode (-a WAIT_AFTER, -b WAIT_BEFORE, -w WRITE, the default); no durability promise",
                     parse: { args in
                         var mode = SyncRangeMode.write
@@ -163,10 +189,31 @@ public enum CommandTable {
                         guard !add.isEmpty || !remove.isEmpty else { throw Diagnostic(args.endLocation, "chattr: missing +FLAGS or -FLAGS") }
                         return .chattr(add: add, remove: remove)
                     }, track: fileOrDirectoryMustExist),
-        CommandSpec("extsize", "extsize SIZE", .file, .attribute,
+        CommandSpec("xflags", "xflags +FLAGS|-FLAGS…", .file, .attribute, arguments: .atLeast(1),
+                    help: "xfs_io's chattr: sets and clears FS_XFLAG bits (FS_IOC_FSSETXATTR): C CoW extent size, x DAX, e extent size, E inherited extent size, p prealloc, i immutable, a append, s sync, A noatime, d nodump, r realtime, t/P inherit, n nosymlinks, f nodefrag, S filestream",
+                    parse: { args in
+                        var add: XFlags = [], remove: XFlags = []
+                        while let word = args.optionalWord() {
+                            // xfs_io's -R, -r, -D, -d recurse through a directory; a step acts on one file.
+                            if ["-R", "-r", "-D", "-d"].contains(word.text) {
+                                throw args.error(at: word, "xflags: \(word.text) recurses through a directory as xfs_io's chattr does; a step changes one file")
+                            }
+                            guard let sign = word.text.first, sign == "+" || sign == "-", word.text.count > 1 else {
+                                throw args.error(at: word, "xflags: expected +FLAGS or -FLAGS, found '\(word.text)' (xfs_io: bad chattr command, not +/-X)")
+                            }
+                            for letter in word.text.dropFirst() {
+                                guard let flag = XFlags.letters.first(where: { $0.0 == letter })?.1 else {
+                                    throw args.error(at: word, "xflags: unknown flag '\(letter)' (known: \(String(XFlags.letters.map(\.0))))")
+                                }
+                                if sign == "+" { add.insert(flag) } else { remove.insert(flag) }
+                            }
+                        }
+                        return .xflags(add: add, remove: remove)
+                    }, track: createsFileUnlessDirectory),
+        CommandSpec("extsize", "extsize SIZE", .file, .attribute, arguments: .atLeast(0),
                     help: "sets the extent-size hint (FS_IOC_FSSETXATTR, FS_XFLAG_EXTSIZE; a directory's is inherited), as xfs_io",
                     parse: { .extentSizeHint(try hintSize(&$0), copyOnWrite: false) }, track: createsFileUnlessDirectory),
-        CommandSpec("cowextsize", "cowextsize SIZE", .file, .attribute,
+        CommandSpec("cowextsize", "cowextsize SIZE", .file, .attribute, arguments: .atLeast(0),
                     help: "sets the copy-on-write extent-size hint (FS_IOC_FSSETXATTR, FS_XFLAG_COWEXTSIZE), as xfs_io",
                     parse: { .extentSizeHint(try hintSize(&$0), copyOnWrite: true) }, track: createsFileUnlessDirectory),
         CommandSpec("expect-extents", "expect-extents [-s] N", .file, .check,
@@ -176,11 +223,11 @@ public enum CommandTable {
                         return .expectExtents(try args.size("extent count"), syncFirst: sync)
                     }, track: { _, file, files, at in try files.mustExist(file!, at.file) }),
     ] + MemoryMapCommands.all + [
-        CommandSpec("fsync", "fsync", .file, .durability, help: "fsync(2) of the file or directory",
+        CommandSpec("fsync", "fsync", .file, .durability, arguments: .exactly(0), help: "fsync(2) of the file or directory",
                     parse: { _ in .fsync }, track: fileOrDirectoryMustExist),
-        CommandSpec("fdatasync", "fdatasync", .file, .durability, help: "fdatasync(2) of the file or directory",
+        CommandSpec("fdatasync", "fdatasync", .file, .durability, arguments: .exactly(0), help: "fdatasync(2) of the file or directory",
                     parse: { _ in .fdatasync }, track: fileOrDirectoryMustExist),
-        CommandSpec("close", "close", .file, .descriptor,
+        CommandSpec("close", "close", .file, .descriptor, arguments: .exactly(0),
                     help: "closes the file's descriptor, as xfs_io's close (or the end of an xfs_io invocation): the file's steps share one open until then",
                     parse: { _ in .close }, track: fileOrDirectoryMustExist),
     ]
@@ -285,6 +332,7 @@ public enum CommandTable {
 
     static func parseWrite(_ args: inout ArgumentReader) throws -> Command {
         var options = WriteOptions()
+        options.blockSize = args.units.block
         var blockSizeToken: Token?
         for option in try args.getopt("b:BCDdf:Fi:NqRs:S:uV:wWZ:") {
             switch option.flag {
@@ -323,15 +371,22 @@ public enum CommandTable {
 
     static func parseRead(_ args: inout ArgumentReader) throws -> Command {
         var options = ReadOptions()
+        options.blockSize = args.units.block
+        var blockSizeToken: Token?
         for option in try args.getopt("b:BCFqRvV:Z:") {
             switch option.flag {
-            case "b": options.blockSize = try args.number(option.argument!, "block size")
+            case "b":
+                options.blockSize = try args.number(option.argument!, "block size")
+                blockSizeToken = option.argument
             case "F": options.direction = .forward
             case "B": options.direction = .backward
             case "V": options.vectors = try vectorCount(option.argument!, &args)
             case "C", "q", "v": break
             default: throw args.error(at: option.at, "pread: -\(option.flag) is not supported by regress")
             }
+        }
+        if options.direction == .backward && options.blockSize == 0, let token = blockSizeToken {
+            throw args.error(at: token, "pread -B with a block size of 0: xfs_io divides the offset by it and dies of SIGFPE")
         }
         return .pread(try args.range(), options)
     }

@@ -8,7 +8,7 @@ public enum MemoryMapCommands {
     public static let pageSize: UInt64 = 4096
 
     static let all: [CommandSpec] = [
-        CommandSpec("mmap", "mmap [-r] [-w] [-x] [-S] OFF LEN", .file, .mapping,
+        CommandSpec("mmap", "mmap [-r] [-w] [-x] [-S] OFF LEN", .file, .mapping, arguments: .atLeast(0),
                     help: "maps a range of the file (MAP_SHARED; -r -w -x: protections, all when none; -S MAP_SYNC), one mapping a file",
                     parse: { args in
                         var options = MapOptions()
@@ -31,7 +31,7 @@ public enum MemoryMapCommands {
                         guard range.length > 0 else { throw Diagnostic(at.argument(1), "mmap: a mapping of length 0 (mmap(2) refuses it)") }
                         files.mappings[file] = TrackedMapping(range: range, writable: options.writable)
                     }),
-        CommandSpec("mwrite", "mwrite [-r] [-S SEED] [OFF LEN]", .file, .data,
+        CommandSpec("mwrite", "mwrite [-r] [-S SEED] [OFF LEN]", .file, .data, arguments: .atLeast(0),
                     help: "stores the seed's low byte (default 'X') over a range of the mapping, byte by byte (-r: from its end), as xfs_io",
                     parse: { args in
                         var options = MapWriteOptions()
@@ -53,7 +53,7 @@ public enum MemoryMapCommands {
                         }
                         if let range { try mapping.check(range, "mwrite", at.argument(at.arguments.count - 2), pageAligned: false) }
                     }),
-        CommandSpec("msync", "msync [-a] [-i] [-s] [OFF LEN]", .file, .durability,
+        CommandSpec("msync", "msync [-a] [-i] [-s] [OFF LEN]", .file, .durability, arguments: .atLeast(0),
                     help: "msync(2) of a range of the mapping (default all of it): -a MS_ASYNC, -i MS_INVALIDATE, -s MS_SYNC (the range's data becomes durable)",
                     parse: { args in
                         var flags: MapSyncFlags = []
@@ -66,7 +66,7 @@ public enum MemoryMapCommands {
                         let mapping = try files.mapping(of: file, for: "msync", at.file)
                         if let range { try mapping.check(range, "msync", at.argument(at.arguments.count - 2), pageAligned: true) }
                     }),
-        CommandSpec("munmap", "munmap", .file, .mapping, help: "removes the file's mapping (munmap(2))",
+        CommandSpec("munmap", "munmap", .file, .mapping, arguments: .exactly(0), help: "removes the file's mapping (munmap(2))",
                     parse: { _ in .munmap }, track: { _, file, files, at in
                         guard let file else { return }
                         _ = try files.mapping(of: file, for: "munmap", at.file)

@@ -1,13 +1,10 @@
 /// Sizes and offsets as xfs_io's cvtnum reads them: strtoll with base 0 (`4096`, `0x1000`, and `010000`,
 /// which is octal, 4096), then at most one case-insensitive suffix: `k m g t p e` (binary multiples),
-/// `s` (512-byte sectors) or `b` (filesystem blocks: 4096 on every filesystem regress makes).
+/// `s` (sectors) or `b` (filesystem blocks), whose sizes are the filesystem's (`BlockUnits`: 512 and 4096
+/// but on XFS, where they come from its geometry).
 /// In `0x1e` the `e` is a hex digit, not the exbibyte suffix: strtoll reads all digits first.
 public enum Size {
-    /// xfs_io's `b` unit: the filesystem block size, which is 4096 for every mkfs default regress uses.
-    public static let blockUnit: UInt64 = 4096
-    public static let sectorUnit: UInt64 = 512
-
-    public static func parse(_ text: String) -> UInt64? {
+    public static func parse(_ text: String, units: BlockUnits = .standard) -> UInt64? {
         let characters = Array(text.lowercased())
         guard !characters.isEmpty, characters.allSatisfy(\.isASCII) else { return nil }
         var index = 0
@@ -28,7 +25,7 @@ public enum Size {
         var multiplier: UInt64 = 1
         if let unit = suffix.first {
             let units: [Character: UInt64] = ["k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40, "p": 1 << 50,
-                                              "e": 1 << 60, "s": sectorUnit, "b": blockUnit]
+                                              "e": 1 << 60, "s": units.sector, "b": units.block]
             guard let m = units[unit] else { return nil }
             multiplier = m
         }

@@ -4,8 +4,15 @@
 public struct TestParser {
     let path: String
     let name: String
+    /// The sizes of `b` and `s` and of xfs_io's default buffer. A test is parsed with the standard units
+    /// before any filesystem exists; `Step.resolved(in:)` reads a step again with its filesystem's.
+    let units: BlockUnits
 
-    public init(path: String, name: String) { self.path = path; self.name = name }
+    public init(path: String, name: String, units: BlockUnits = .standard) {
+        self.path = path
+        self.name = name
+        self.units = units
+    }
 
     public func parse(_ source: String) throws -> TestDefinition {
         var test = TestDefinition(name: name, path: path)
@@ -136,7 +143,7 @@ public struct TestParser {
     }
 
     /// `[FILE: [OPEN FLAGS]] COMMAND ARGUMENTS [allow|expect ERRNO…]`, the command read by its table entry.
-    func parseStep(_ allTokens: [Token], line: Int, text: String, files: inout FileTracker) throws -> Step {
+    func parseStep(_ allTokens: [Token], line: Int, text: String, files: inout FileTracker, track: Bool = true) throws -> Step {
         func location(_ token: Token) -> SourceLocation { SourceLocation(file: path, line: line, column: token.column) }
         var tokens = allTokens
         var file: Token?
@@ -181,7 +188,11 @@ public struct TestParser {
         guard let spec = CommandTable.spec(commandToken.text) else {
             throw Diagnostic(location(commandToken), "unknown command '\(commandToken.text)'")
         }
-        var arguments = ArgumentReader(arguments: Array(tokens.dropFirst()), command: commandToken, file: path, line: line)
+        if let count = spec.arguments, !count.admits(tokens.count - 1) {
+            // xfs_io's command loop refuses these before the command parses its options (argmin, argmax).
+            throw Diagnostic(location(commandToken), "bad argument count \(tokens.count - 1) to \(commandToken.text), expected \(count) (as xfs_io counts them)")
+        }
+        var arguments = ArgumentReader(arguments: Array(tokens.dropFirst()), command: commandToken, file: path, line: line, units: units)
         let command = try spec.parse(&arguments)
         try arguments.expectEnd()
 
@@ -197,7 +208,7 @@ public struct TestParser {
         }
         let at = TrackingLocations(file: location(file ?? commandToken),
                                    arguments: tokens.dropFirst().map(location))
-        try spec.track(command, file?.text, &files, at)
+        if track { try spec.track(command, file?.text, &files, at) }
         return Step(command: command, name: spec.name, file: file?.text, openFlags: openFlags, expectation: expectation,
                     location: location(allTokens[0]), text: text)
     }
@@ -218,5 +229,19 @@ extension String {
         while let c = s.first, c == " " || c == "\t" || c == "\n" || c == "\r\n" { s.removeFirst() }
         while let c = s.last, c == " " || c == "\t" || c == "\r" || c == "\n" || c == "\r\n" { s.removeLast() }   // O(1) each
         return String(s)
+    }
+}
+
+extension Step {
+    /// The step read again with a filesystem's block units (XFS's geometry): its numbers with `b` or `s`
+    /// and pwrite's and pread's default buffer change, nothing else does. The files it names were checked
+    /// when the test was parsed.
+    public func resolved(in units: BlockUnits) throws -> Step {
+        guard units != .standard else { return self }
+        var files = FileTracker()
+        let parser = TestParser(path: location.file, name: location.file, units: units)
+        let step = try parser.parseStep(Token.split(Substring(text)), line: location.line, text: text, files: &files, track: false)
+        return Step(command: step.command, name: name, file: file, openFlags: openFlags, expectation: expectation,
+                    location: location, text: text)
     }
 }

@@ -46,7 +46,7 @@ public struct StepPromise: Equatable, Sendable {
             case .munmap: mapped[file] = nil
             case .remount, .powerCut: mapped = [:]
             case .fallocate, .pwrite, .pread, .truncate, .reflink, .dedupe, .swapext, .fsync, .fdatasync, .close, .syncRange,
-                 .chattr, .mwrite, .msync, .expectExtents, .extentSizeHint, .sync, .syncfs, .verify, .dropCaches, .mkdir,
+                 .chattr, .xflags, .mwrite, .msync, .expectExtents, .extentSizeHint, .sync, .syncfs, .verify, .dropCaches, .mkdir,
                  .rename, .link, .unlink, .injectError, .lyingCache, .reorderFlushes, .dropWrites, .clearFaults:
                 break
             }
@@ -101,7 +101,8 @@ public struct StepPromise: Equatable, Sendable {
             guard flags.contains(.sync), let span = range ?? context.mappedRange else { return [] }
             let page = MemoryMapCommands.pageSize
             return [.makeRangeDurable(file: file, range: ByteRange(offset: span.offset, length: (span.length + page - 1) / page * page))]
-        case .extentSizeHint:
+        case .extentSizeHint, .xflags:
+            // xfs_io -f opens (and makes) the file; its attributes change no byte it reads.
             return context.fileIsDirectory ? [] : [.create(file: file)]
         case .fsync:
             return [.makeDurable(file: file)]

@@ -9,6 +9,8 @@ final class TestSession {
     let device: TestDevice
     let filesystem: ScratchFilesystem
     private var root: FileDescriptor?
+    /// What xfs_io's numbers mean on the mounted filesystem (XFS's block and sector size), asked at each mount.
+    private(set) var blockUnits = BlockUnits.standard
     /// The mappings `mmap` steps made, one a file name; an unmount (clean, or a power cut's) ends them all.
     var mappings: [String: FileMapping] = [:]
     /// The descriptors xfs_io holds, by the name the test opened them under (`descriptor(for:_:)`).
@@ -35,6 +37,7 @@ final class TestSession {
     func mount() throws {
         try filesystem.mount()
         root = try FileDescriptor.open(filesystem.mountPoint, [.readOnly, .directory])
+        blockUnits = try root!.xfsIOUnits()
     }
 
     /// Closes the root and unmounts cleanly (the end of the steps, before fsck).

@@ -60,22 +60,50 @@ public struct FileDescriptor: Hashable, Sendable {
         try retryingOnInterrupt { pread(rawValue, buffer.baseAddress, buffer.count, off_t(offset)) }
     }
 
-    /// pwritev2(2) of `buffer` through one iovec a length (each at most the buffer's size), with RWF_* flags.
+    /// pwritev(2) of `buffer` through one iovec a length (each at most the buffer's size); pwritev2(2)
+    /// when there are RWF_* flags, as xfs_io's do_pwritev chooses.
     public func write(_ buffer: UnsafeRawBufferPointer, lengths: [Int], at offset: UInt64, flags: Int32) throws -> Int {
         precondition(lengths.allSatisfy { $0 <= buffer.count })
         return try lengths.withUnsafeBufferPointer { lengths in
-            try retryingOnInterrupt { regress_pwritev2_lengths(rawValue, buffer.baseAddress, lengths.baseAddress, Int32(lengths.count), Int64(offset), flags) }
+            try retryingOnInterrupt { regress_pwritev_lengths(rawValue, buffer.baseAddress, lengths.baseAddress, Int32(lengths.count), Int64(offset), flags) }
         }
     }
 
-    /// preadv2(2) into `count` views of one buffer, as xfs_io's `pread -V`.
-    public func read(into buffer: UnsafeMutableRawBufferPointer, copies count: Int, lastLength: Int, at offset: UInt64) throws -> Int {
-        try retryingOnInterrupt { regress_preadv2(rawValue, buffer.baseAddress, buffer.count, Int32(count), lastLength, Int64(offset), 0) }
+    /// preadv(2) into `buffer` through one iovec a length (each at most the buffer's size), as xfs_io's `pread -V`.
+    public func read(into buffer: UnsafeMutableRawBufferPointer, lengths: [Int], at offset: UInt64) throws -> Int {
+        precondition(lengths.allSatisfy { $0 <= buffer.count })
+        return try lengths.withUnsafeBufferPointer { lengths in
+            try retryingOnInterrupt { regress_preadv_lengths(rawValue, buffer.baseAddress, lengths.baseAddress, Int32(lengths.count), Int64(offset)) }
+        }
+    }
+
+    public enum Whence: Sendable { case set, end }
+
+    /// lseek(2) to `offset` from the start or the end; the new offset.
+    @discardableResult
+    public func seek(_ offset: Int64, from whence: Whence) throws -> UInt64 {
+        let result = lseek(rawValue, off_t(offset), whence == .set ? SEEK_SET : SEEK_END)
+        if result < 0 { throw Errno.current }
+        return UInt64(result)
     }
 
     /// sync_file_range(2): 0 SYNC_FILE_RANGE_WRITE, 1 WAIT_BEFORE, 2 WAIT_AFTER.
     public func syncRange(offset: UInt64, length: UInt64, mode: Int32) throws {
         try retryingOnInterrupt { regress_sync_file_range(rawValue, Int64(offset), Int64(length), mode) }
+    }
+
+    /// FS_IOC_FSGETXATTR, then FS_IOC_FSSETXATTR with the FS_XFLAG bits `add` set and `remove` cleared
+    /// (xfs_io's chattr).
+    public func changeXFlags(add: UInt32, remove: UInt32) throws {
+        try retryingOnInterrupt { regress_fsxattr_change_xflags(rawValue, add, remove) }
+    }
+
+    /// The block units xfs_io reads its numbers in on this file's filesystem: XFS's geometry, or the
+    /// standard 4096 and 512 elsewhere.
+    public func xfsIOUnits() throws -> BlockUnits {
+        var block: UInt32 = 0, sector: UInt32 = 0
+        try retryingOnInterrupt { regress_xfs_io_units(rawValue, &block, &sector) }
+        return BlockUnits(block: UInt64(block), sector: UInt64(sector))
     }
 
     /// FS_IOC_GETFLAGS, then FS_IOC_SETFLAGS with `add` set and `remove` cleared (chattr(1)).
@@ -92,6 +120,11 @@ public struct FileDescriptor: Hashable, Sendable {
 
     public func allocate(mode: Int32, offset: UInt64, length: UInt64) throws {
         try retryingOnInterrupt { regress_fallocate(rawValue, mode, Int64(offset), Int64(length)) }
+    }
+
+    /// FICLONE: all of `source` into this file.
+    public func clone(from source: FileDescriptor) throws {
+        try retryingOnInterrupt { regress_clone(rawValue, source.rawValue) }
     }
 
     /// FICLONERANGE into this file from `source`. A zero length means "to the source's end of file".

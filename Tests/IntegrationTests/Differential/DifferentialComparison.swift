@@ -1,11 +1,17 @@
 import RegressCore
 
 /// Where regress and xfs_io parted ways on one sequence: each step whose errno differs, each file whose
-/// existence, size or bytes differ (the first differing byte range, with both sides' bytes there).
+/// existence, size or bytes differ (the first differing byte range, with both sides' bytes there), and the
+/// first file operation of the strace traces that differs. Traces that differ only in their opens and
+/// closes are told apart (`openCloseOnly`): a descriptor opened or closed elsewhere than xfs_io holds it.
 struct DifferentialComparison {
     let sequence: StepSequence
     let filesystem: FilesystemKind
     var findings: [String] = []
+    /// The first difference of the strace traces, apart from the steps' and files' findings.
+    var traceFinding: String?
+    /// The traces differ, and would not without their open and close calls.
+    var openCloseOnly = false
 
     init(_ sequence: StepSequence, on filesystem: FilesystemKind, xfsIO: SideOutcome, regress: SideOutcome) {
         self.sequence = sequence
@@ -36,15 +42,43 @@ struct DifferentialComparison {
                 }
             }
         }
+        compare(xfsIO.operations, regress.operations)
     }
 
-    var agreed: Bool { findings.isEmpty }
+    var agreed: Bool { findings.isEmpty && traceFinding == nil }
+
+
+    /// The first difference of the two traces, with a few calls of context on each side.
+    mutating func compare(_ theirs: FileOperations, _ ours: FileOperations) {
+        guard theirs != ours else { return }
+        func withoutDescriptors(_ calls: [String]) -> [String] { calls.filter { !$0.hasPrefix("open(") && !$0.hasPrefix("close(") } }
+        openCloseOnly = withoutDescriptors(theirs.calls) == withoutDescriptors(ours.calls)
+        // Where the opens and closes differ, the first other difference says more.
+        let descriptorsDiffer = !openCloseOnly && theirs.calls.filter { $0.hasPrefix("open(") || $0.hasPrefix("close(") }
+            != ours.calls.filter { $0.hasPrefix("open(") || $0.hasPrefix("close(") }
+        let a = descriptorsDiffer ? withoutDescriptors(theirs.calls) : theirs.calls
+        let b = descriptorsDiffer ? withoutDescriptors(ours.calls) : ours.calls
+        var first = 0
+        while first < a.count && first < b.count && a[first] == b[first] { first += 1 }
+        let context = max(0, first - 2)
+        func excerpt(_ calls: [String]) -> String {
+            calls[min(context, calls.count)..<min(first + 4, calls.count)].enumerated()
+                .map { "      \(context + $0.offset): \($0.element)" }.joined(separator: "\n")
+        }
+        traceFinding = ("""
+            strace: \(openCloseOnly ? "only the opens and closes differ" : descriptorsDiffer ? "the file operations differ (also in opens and closes, left out here)" : "the file operations differ"), first at call \(first) (xfs_io \(a.count) calls, regress \(b.count)):
+              xfs_io:
+            \(excerpt(a))
+              regress:
+            \(excerpt(b))
+            """)
+    }
 
     /// Everything needed to replay the disagreement, the sequence in both spellings.
     var report: String {
         """
         \(sequence.name) on \(filesystem.rawValue) (replay: REGRESS_DIFF_SEED=0x\(String(sequence.seed, radix: 16)) REGRESS_DIFF_ONLY=\(sequence.index)):
-        \(findings.map { "  - " + $0 }.joined(separator: "\n"))
+        \((findings + (traceFinding.map { [$0] } ?? [])).map { "  - " + $0 }.joined(separator: "\n"))
           steps:
         \(sequence.listing)
         """

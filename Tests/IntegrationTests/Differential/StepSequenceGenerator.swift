@@ -1,7 +1,7 @@
 import RegressCore
 
-/// Makes random but reproducible sequences of file steps for the differential test against xfs_io: 3 to 12
-/// steps over 1 to 3 files, drawn from every data command regress shares with xfs_io, with the option
+/// Makes random but reproducible sequences of steps for the differential test against xfs_io: 3 to 12
+/// steps over 1 to 3 files, in runs on one file with sync, drop-caches and power cuts between them, drawn from every data command regress shares with xfs_io, with the option
 /// spellings a reproducer may use (grouped flags, attached values, octal, hexadecimal, `b`/`s`/`k`
 /// suffixes), offsets block-aligned or not, and lengths small enough that a whole case takes a moment.
 ///
@@ -9,6 +9,8 @@ import RegressCore
 /// found in a long run can be replayed alone (REGRESS_DIFF_ONLY).
 struct StepSequenceGenerator {
     let seed: UInt64
+    /// Whether `power-cut` may be drawn (it needs the emulated disk).
+    var powerCuts = true
 
     /// What makes a file exist: after any of these steps on F, F can be fsynced, deduped or cloned from.
     static let creatingCommands: Set<String> = ["falloc", "fpunch", "fzero", "fcollapse", "finsert", "funshare",
@@ -23,9 +25,20 @@ struct StepSequenceGenerator {
         let stepCount = draw.int(3...12)
         var existing: [String] = []
         var steps: [GeneratedStep] = []
+        var file = draw.pick(files)
         while steps.count < stepCount {
-            let file = draw.pick(files)
-            guard let step = draw.step(on: file, existing: existing) else { continue }
+            // Runs of steps on one file, as a reproducer's xfs_io line makes them, and the filesystem's own
+            // steps between them.
+            if !existing.isEmpty && draw.chance(0.12) {
+                let command = draw.pick(powerCuts ? ["sync", "drop-caches", "drop-caches", "power-cut"] : ["sync", "drop-caches"])
+                // Everything is made durable first, so that both sides keep the same bytes through the cut:
+                // what a cut without a sync may lose is the oracle's business, not the differential's.
+                if command == "power-cut" { steps.append(.filesystem("sync")) }
+                steps.append(.filesystem(command))
+                continue
+            }
+            if draw.chance(0.4) { file = draw.pick(files) }
+            guard let step = draw.step(on: file, existing: existing) else { file = draw.pick(files); continue }
             steps.append(step)
             if Self.creatingCommands.contains(step.command), !existing.contains(file) { existing.append(file) }
         }
@@ -50,7 +63,7 @@ private struct Draw {
     mutating func step(on file: String, existing: [String]) -> GeneratedStep? {
         let weighted: [(String, Int)] = [
             ("pwrite", 30), ("falloc", 12), ("fpunch", 6), ("fzero", 6), ("fcollapse", 5), ("finsert", 5),
-            ("funshare", 4), ("truncate", 8), ("reflink", 8), ("dedupe", 5), ("fsync", 5), ("fdatasync", 4),
+            ("funshare", 4), ("truncate", 8), ("reflink", 8), ("dedupe", 5), ("fsync", 5), ("fdatasync", 4), ("pread", 6),
         ]
         var roll = int(0...weighted.map(\.1).reduce(0, +) - 1)
         let command = weighted.first { roll -= $0.1; return roll < 0 }!.0
@@ -87,6 +100,16 @@ private struct Draw {
                 return GeneratedStep(file: file, openFlags: openFlags, words: [.text("reflink"), .file(source)])
             }
             return GeneratedStep(file: file, openFlags: openFlags, words: [.text("reflink"), .file(source)] + remapNumbers())
+        case "pread":
+            guard existing.contains(file) else { return nil }
+            var words: [String] = ["pread"]
+            let blockSize = chance(0.5) ? pick([512, 4096, 65536, 10000]) : Self.block
+            if blockSize != Self.block { words += ["-b", spell(UInt64(blockSize))] }
+            if chance(0.3) { words += ["-V", String(int(1...4))] }
+            if chance(0.35) { words.append("-B") }
+            if chance(0.2) { words.append("-q") }
+            let offset = chance(0.5) ? value(0...511) * Self.block : value(0...3 * Self.mib)
+            return GeneratedStep(file: file, openFlags: openFlags, words: words.map(Word.text) + [.text(spell(offset)), .text(spell(value(0...512 * Self.kib)))])
         case "dedupe":
             guard existing.contains(file), !existing.isEmpty else { return nil }
             let source = pick(existing)
@@ -125,7 +148,10 @@ private struct Draw {
         }
         // xfs_io dies of SIGFPE on -B with -b 0 (regress refuses the line).
         if chance(0.15) && blockSize != 0 { options.append(["-B"]) } else if chance(0.05) { options.append(["-F"]) }
-        if chance(0.15) { options.append(["-D"]) }
+        // xfs_io 6.1 passes RWF_DSYNC and RWF_NOWAIT only with -V, regress always (tests.d/README.md): the
+        // calls differ by design without -V, so -D comes with it.
+        // A data sync of each few bytes is thousands of log commits (a minute on btrfs): not with tiny buffers.
+        if chance(0.15) && options.contains(where: { $0.first == "-V" }) && blockSize >= 512 { options.append(["-D"]) }
         if chance(0.1) { options.append(["-W"]) }
         if chance(0.1) { options.append(["-w"]) }
         // -u is not drawn: xfs_io then writes leftover heap memory, which regress refuses.

@@ -42,7 +42,7 @@ enum XfsIOOutput {
     /// and times under it (`14 KiB, 1 ops; 0.0000 sec (…)`), and -C's condensed line of numbers
     /// (`4096,1,0:00:00.00,157538461.538,38461.538`; rates of nothing done are `-nan`).
     static func isSuccessReport(_ line: String) -> Bool {
-        for verb in ["wrote", "linked", "deduped"] where line.hasPrefix(verb + " ") { return true }
+        for verb in ["wrote", "read", "linked", "deduped"] where line.hasPrefix(verb + " ") { return true }
         if line.contains(" ops; ") { return true }
         return line.split(separator: ",", omittingEmptySubsequences: false).allSatisfy { field in
             ["nan", "-nan", "inf", "-inf"].contains(field) || (!field.isEmpty && field.allSatisfy { $0.isNumber || ".:".contains($0) })
