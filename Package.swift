@@ -40,8 +40,11 @@ let package = Package(
                 "RegressCore",
                 "RegressRunner",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+            ],
+            plugins: ["BuildCommit"]
         ),
+        // `regress --version`'s commit, read from git at every build ("unknown" outside a git clone).
+        .plugin(name: "BuildCommit", capability: .buildTool()),
         // Pure logic: runs as a normal user with nothing but the toolchain.
         .testTarget(name: "RegressCoreTests", dependencies: ["RegressCore"]),
         // The emulated disk's model on temp images: a normal user, no FUSE.

@@ -86,6 +86,7 @@ struct Lava: ParsableCommand {
         job.tests = tests
         job.group = group
         job.testMinutes = timeout
+        job.regress = .thisBuild
         FileHandle.standardOutput.write(Data(job.render().utf8))
     }
 }

@@ -16,6 +16,7 @@ struct Regress: ParsableCommand {
         Exit status: 0 all passed (or skipped), 1 a test failed, 2 bad usage or a bad test file, \
         125 nothing could run (as `git bisect run` expects for "cannot test this commit").
         """,
+        version: RegressVersion.thisBuild.description,
         subcommands: [Run.self, List.self, Show.self, Import.self, Explore.self, Merge.self, Lava.self, CleanupCommand.self, RunCase.self],
         defaultSubcommand: nil
     )
@@ -45,6 +46,11 @@ struct Regress: ParsableCommand {
     }
 }
 
+extension RegressVersion {
+    /// This binary: the source's version and the commit Plugins/BuildCommit recorded when it was built.
+    static let thisBuild = RegressVersion(commit: buildCommit)
+}
+
 /// Exit statuses, one meaning each.
 enum ExitStatus {
     static let passed: Int32 = 0
@@ -70,6 +76,8 @@ struct TestsLocation: ParsableArguments {
                              ?? CommandLine.arguments[0]).resolvingSymlinksInPath()
         candidates.append(executable.deletingLastPathComponent().appendingPathComponent("../../../tests.d").standardized.path)
         candidates.append(executable.deletingLastPathComponent().appendingPathComponent("../share/regress/tests.d").standardized.path)
+        // The package (scripts/package): /opt/regress/bin/regress → /opt/regress/tests.d
+        candidates.append(executable.deletingLastPathComponent().appendingPathComponent("../tests.d").standardized.path)
         let found = candidates.first { FileManager.default.fileExists(atPath: $0) } ?? candidates[0]
         return TestLibrary(directory: found)
     }

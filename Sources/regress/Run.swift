@@ -179,13 +179,14 @@ struct Run: ParsableCommand {
         let started = Date()
         let startTimes = StartTimes()
         let ran = Suite(options: options).run(cases, onEvent: startTimes.recording(progress.show))
-        let results = startTimes.stamp(ran, origin: ThisMachine.origin(kernel: kernelRelease(), shard: filter.shard))
+        let results = startTimes.stamp(ran, origin: ThisMachine.origin(kernel: kernelRelease(), shard: filter.shard, regress: .thisBuild))
         progress.finish()
         store.recordTimes(results)
         if !quiet { results.compactMap(store.slowdown).forEach { printError("slower than before: " + $0) } }
 
         var run = RunSummary(results: results, seconds: Date().timeIntervalSince(started), kernel: kernelRelease())
         run.farm = kcidb.identity
+        run.regress = .thisBuild
         for report in extraReports {
             let parts = report.split(separator: "=", maxSplits: 1).map(String.init)
             guard FileManager.default.createFile(atPath: parts[1], contents: ReportFormat(rawValue: parts[0])!.render(run).data(using: .utf8)) else {

@@ -32,6 +32,8 @@ public struct LAVAJob: Sendable {
     /// Minutes the test action may take; the job gets the boot's time on top.
     public var testMinutes = 60
     public var memoryMegabytes = 2048
+    /// The regress that made the job, named in its metadata.
+    public var regress: RegressVersion?
 
     public init(kernelURL: String, repository: String) {
         self.kernelURL = kernelURL
@@ -71,6 +73,10 @@ public struct LAVAJob: Sendable {
             "  regress.tests: \(yamlString(tests.isEmpty ? "-g \(group)" : tests.joined(separator: " ")))",
         ]
         if let shard { lines.append("  regress.shard: \(yamlString(shard))") }
+        if let regress {
+            lines.append("  regress.version: \(yamlString(regress.version))")
+            lines.append("  regress.commit: \(yamlString(regress.commit))")
+        }
         lines += [
             "actions:",
             "- deploy:",

@@ -36,7 +36,8 @@ public struct HumanReport {
         if run.count(.error) > 0 { totals.append("\(run.count(.error)) errors") }
         if run.count(.xfail) > 0 { totals.append("\(run.count(.xfail)) known failures") }
         lines.append("")
-        lines.append(totals.joined(separator: ", ") + " in \(formatSeconds(run.seconds))s on \(run.kernel)")
+        lines.append(totals.joined(separator: ", ") + " in \(formatSeconds(run.seconds))s on \(run.kernel)"
+                     + " (regress \(run.regress.version), \(run.regress.shortCommit))")
         return lines.joined(separator: "\n") + "\n"
     }
 }

@@ -10,7 +10,7 @@ import Foundation
 ///     {"counts": {"error": 0, "fail": 1, "pass": 2, "skip": 0, "total": 3, "xfail": 0}, "kernel": "6.18.0",
 ///      "results": [{"id": "nocow-reflink.btrfs", "test": "nocow-reflink", "filesystem": "btrfs",
 ///                   "verdict": "pass", "reasons": [], …}], "schemaVersion": 2, "seconds": 1.25,
-///      "success": false, "tool": "regress"}
+///      "regress": {"commit": "080a94f…", "version": "0.1.0"}, "success": false, "tool": "regress"}
 public struct JSONReport {
     public static let schemaVersion = 2
 
@@ -37,6 +37,7 @@ public struct JSONReport {
         }
         var schemaVersion = JSONReport.schemaVersion
         var tool = "regress"
+        var regress: RegressVersion
         var kernel: String
         var seconds: Double
         /// True when nothing failed or erred: what a script most often wants, and what the exit code says.
@@ -45,6 +46,7 @@ public struct JSONReport {
         var results: [Entry]
 
         init(_ run: RunSummary) {
+            regress = run.regress
             kernel = run.kernel
             seconds = run.seconds
             success = run.count(.fail) == 0 && run.count(.error) == 0

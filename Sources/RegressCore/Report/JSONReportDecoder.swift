@@ -13,6 +13,8 @@ public struct JSONReportDecoder {
         public var kernel: String
         public var seconds: Double
         public var results: [TestResult]
+        /// The regress that wrote the report; nil for reports from before they said so.
+        public var regress: RegressVersion?
     }
 
     public enum Failure: Error, CustomStringConvertible {
@@ -35,6 +37,7 @@ public struct JSONReportDecoder {
         var kernel: String
         var seconds: Double
         var results: [TestResult]
+        var regress: RegressVersion?
     }
 
     public func decode(path: String) throws -> Report {
@@ -56,7 +59,7 @@ public struct JSONReportDecoder {
         guard schemaVersion <= JSONReport.schemaVersion else { throw Failure.newerSchema(path, schemaVersion) }
         do {
             let document = try decoder.decode(Document.self, from: data)
-            return Report(path: path, kernel: document.kernel, seconds: document.seconds, results: document.results)
+            return Report(path: path, kernel: document.kernel, seconds: document.seconds, results: document.results, regress: document.regress)
         } catch let error as DecodingError {
             throw Failure.notAReport(path, Self.explain(error))
         }

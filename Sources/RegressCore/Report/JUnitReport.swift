@@ -19,6 +19,8 @@ public struct JUnitReport {
             "  <testsuite name=\"regress\" \(counts)>",
             "    <properties>",
             "      <property name=\"kernel\" value=\"\(xmlAttribute(run.kernel))\"/>",
+            "      <property name=\"regress_version\" value=\"\(xmlAttribute(run.regress.version))\"/>",
+            "      <property name=\"regress_commit\" value=\"\(xmlAttribute(run.regress.commit))\"/>",
             "    </properties>",
         ]
         for result in run.results { lines += testcase(result) }

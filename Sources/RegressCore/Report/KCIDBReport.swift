@@ -75,7 +75,7 @@ public struct KCIDBReport {
                 "id": .string(safe(testID)), "build_id": .string(buildID), "origin": .string(origin),
                 "path": .string(path(result)), "status": .string(status(result.verdict)),
                 "environment": .object(["misc": .object(environment(result, kernel: kernel))]),
-                "misc": .object(misc(result)),
+                "misc": .object(misc(result, regress: result.origin?.regress ?? run.regress)),
             ]
             if !result.summary.isEmpty { test["comment"] = .string(safe(result.summary)) }
             if result.seconds.isFinite, result.seconds >= 0, result.verdict != .skip { test["duration"] = .number(result.seconds) }
@@ -155,8 +155,9 @@ public struct KCIDBReport {
         return misc
     }
 
-    private func misc(_ result: TestResult) -> [String: JSONValue] {
-        var misc: [String: JSONValue] = ["regress_verdict": .string(result.verdict.rawValue), "regress_id": .string(safe(result.id))]
+    private func misc(_ result: TestResult, regress: RegressVersion) -> [String: JSONValue] {
+        var misc: [String: JSONValue] = ["regress_verdict": .string(result.verdict.rawValue), "regress_id": .string(safe(result.id)),
+                                         "regress_version": .string(safe(regress.version)), "regress_commit": .string(safe(regress.commit))]
         if !result.reasons.isEmpty { misc["reasons"] = .array(result.reasons.map { .string(safe($0)) }) }
         if let summary = result.crashStates {
             misc["crash_states"] = .object([

@@ -28,7 +28,7 @@ public struct KTAPReport {
         }
         // kselftest's closing line, which farms already know; xpass is always 0, as regress has no such verdict.
         lines.append("# Totals: pass:\(run.count(.pass)) fail:\(run.count(.fail)) xfail:\(run.count(.xfail)) xpass:0 skip:\(run.count(.skip)) error:\(run.count(.error))")
-        lines.append("# " + inertLine("regress on \(run.kernel) in \(formatSeconds(run.seconds))s"))
+        lines.append("# " + inertLine("\(run.regress) on \(run.kernel) in \(formatSeconds(run.seconds))s"))
         return lines.joined(separator: "\n") + "\n"
     }
 

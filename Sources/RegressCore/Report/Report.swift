@@ -7,6 +7,8 @@ public struct RunSummary: Sendable {
     public var kernel: String
     /// The farm's checkout and build this run tested (KCIDB); defaults name nothing.
     public var farm = FarmIdentity()
+    /// The regress that ran the tests (for a merge, the one that ran the shards), which every report names.
+    public var regress = RegressVersion(commit: "unknown")
     public init(results: [TestResult], seconds: Double, kernel: String) {
         self.results = results; self.seconds = seconds; self.kernel = kernel
     }

@@ -7,7 +7,7 @@ public struct TAPReport {
     public init() {}
 
     public func render(_ run: RunSummary) -> String {
-        var lines = ["TAP version 13", "1..\(run.results.count)"]
+        var lines = ["TAP version 13", "1..\(run.results.count)", "# " + inertLine(run.regress.description)]
         for (index, result) in run.results.enumerated() {
             let number = index + 1
             let name = resultName(result.id)

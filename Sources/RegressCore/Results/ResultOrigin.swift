@@ -13,13 +13,17 @@ public struct ResultOrigin: Codable, Sendable, Equatable {
     public var shard: String?
     /// The first line of each filesystem tool's version (`mkfs.btrfs` → `mkfs.btrfs, part of btrfs-progs v6.2`).
     public var toolVersions: [String: String]
+    /// The regress that produced the result; nil in reports written before results said so.
+    public var regress: RegressVersion?
 
-    public init(kernel: String, hostname: String, architecture: String, shard: String? = nil, toolVersions: [String: String] = [:]) {
+    public init(kernel: String, hostname: String, architecture: String, shard: String? = nil, toolVersions: [String: String] = [:],
+                regress: RegressVersion? = nil) {
         self.kernel = kernel
         self.hostname = hostname
         self.architecture = architecture
         self.shard = shard
         self.toolVersions = toolVersions
+        self.regress = regress
     }
 }
 

@@ -75,7 +75,18 @@ public struct ShardMerge {
         if let seen = shardSeen, let count = Self.parseShard(seen.shard)?.count {
             missing = (1...count).filter { !shardIndices.contains($0) }.map { "\($0)/\(count)" }
         }
-        return Merged(run: RunSummary(results: Self.unshardedOrder(all), seconds: seconds, kernel: kernel), missingShards: missing)
+        var run = RunSummary(results: Self.unshardedOrder(all), seconds: seconds, kernel: kernel)
+        run.regress = Self.regress(of: all) ?? first.regress ?? run.regress
+        return Merged(run: run, missingShards: missing)
+    }
+
+    /// The regress the shards ran: their results' own, all of them named when shards ran different builds.
+    static func regress(of results: [TestResult]) -> RegressVersion? {
+        var seen: [RegressVersion] = []
+        for case let version? in results.map({ $0.origin?.regress }) where !seen.contains(version) { seen.append(version) }
+        guard let one = seen.first else { return nil }
+        if seen.count == 1 { return one }
+        return RegressVersion(version: seen.map(\.version).joined(separator: ", "), commit: seen.map(\.commit).joined(separator: ", "))
     }
 
     /// The order of an unsharded run with one job: tests by name (as TestLibrary lists tests.d), then each
