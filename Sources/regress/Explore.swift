@@ -1,5 +1,12 @@
 import ArgumentParser
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
 import RegressRunner
 import RegressCore
 
@@ -89,8 +96,7 @@ struct Explore: ParsableCommand {
         if let kernel = virtualMachine.kernel { exploreInVirtualMachine(kernel) }
         let fs = FilesystemKind(rawValue: filesystem)!
         // The output directory is checked before any workload runs: a failure found must have somewhere to go.
-        var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: output, isDirectory: &isDirectory), !isDirectory.boolValue {
+        if fileKind(output) == .file {
             fail("\(output): not a directory (--output)")
         }
         let reclaimed = Cleanup(workDirectory: workDirectory).reclaimAbandoned()
@@ -133,9 +139,9 @@ struct Explore: ParsableCommand {
         do {
             try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
         } catch {
-            fail("\(output): cannot create the output directory: \(error.localizedDescription)", status: ExitStatus.failed)
+            fail("\(output): cannot create the output directory: \(String(describing: error))", status: ExitStatus.failed)
         }
-        let path = (output as NSString).appendingPathComponent(finding.fileName)
+        let path = output + "/" + finding.fileName
         guard FileManager.default.createFile(atPath: path, contents: Data(finding.text.utf8), attributes: [.posixPermissions: 0o644]) else {
             fail("\(path): cannot write the shrunk test", status: ExitStatus.failed)
         }

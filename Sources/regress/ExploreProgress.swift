@@ -1,4 +1,11 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
 import RegressRunner
 import RegressCore
 
@@ -27,7 +34,7 @@ final class ExploreProgress {
             if terminal {
                 update("\(title): \(workloads) workloads, \(states) crash states, \(failures) failed, \(elapsed())")
             } else {
-                line("workload \(index): \(result.verdict.rawValue), \(crashStates) crash states, \(String(format: "%.1f", result.seconds))s")
+                line("workload \(index): \(result.verdict.rawValue), \(crashStates) crash states, \(fixedPoint(result.seconds, decimals: 1))s")
             }
             if result.verdict != .pass, let reason = result.reasons.first { line("  workload \(index): \(reason)") }
         case .flaky(let index, let again):
@@ -46,15 +53,15 @@ final class ExploreProgress {
             line("bounded space: \(space.workloads) workloads (\(space.refused) sequences refused by the rules), \(outcome.workloads) run"
                  + (outcome.workloads < space.workloads ? " (--time or --workloads ended it first)" : ""))
         }
-        line(String(format: "\(title): %d workloads, %d crash states checked, %d failed, %d flaky, %d errors in %.1fs",
-                    outcome.workloads, outcome.crashStates, outcome.failures, outcome.flaky, outcome.errors.count, outcome.seconds))
+        line("\(title): \(outcome.workloads) workloads, \(outcome.crashStates) crash states checked, \(outcome.failures) failed, "
+             + "\(outcome.flaky) flaky, \(outcome.errors.count) errors in \(fixedPoint(outcome.seconds, decimals: 1))s")
         if let finding = outcome.finding {
             line("found: \(finding.signature); workload \(finding.original.index) of \(finding.original.steps.count) steps shrunk to \(finding.shrunk.steps.count) (delta debugging \(finding.deltaDebuggingTries) tries, renames and ranges \(finding.rangeTries) tries, \(finding.runs) runs)")
         }
     }
 
-    private func elapsed() -> String { String(format: "%.0fs", Date().timeIntervalSince(started)) }
+    private func elapsed() -> String { fixedPoint(Date().timeIntervalSince(started), decimals: 0) + "s" }
     private func update(_ text: String) { write("\r\u{1b}[K" + text) }
     private func line(_ text: String) { write(terminal ? "\r\u{1b}[K" + text + "\n" : text + "\n") }
-    private func write(_ text: String) { FileHandle.standardError.write(text.data(using: .utf8)!) }
+    private func write(_ text: String) { StandardStream.error.write(text.data(using: .utf8)!) }
 }

@@ -1,5 +1,12 @@
 import ArgumentParser
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
 import RegressRunner
 import RegressCore
 
@@ -62,9 +69,9 @@ struct ReportOutputOptions: ParsableArguments {
             guard FileManager.default.createFile(atPath: output, contents: Data(format.render(run).utf8)) else {
                 fail("\(output): cannot write the report")
             }
-            FileHandle.standardOutput.write(Data(ReportFormat.human.render(run).utf8))
+            StandardStream.output.write(Data(ReportFormat.human.render(run).utf8))
         } else {
-            FileHandle.standardOutput.write(Data(format.render(run).utf8))
+            StandardStream.output.write(Data(format.render(run).utf8))
         }
     }
 }

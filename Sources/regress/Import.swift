@@ -1,5 +1,12 @@
 import ArgumentParser
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
 import RegressCore
 
 struct Import: ParsableCommand {
@@ -26,10 +33,10 @@ struct Import: ParsableCommand {
             fail("\(script): cannot read it (no such file, or not UTF-8 text)")
         }
         if let output, FileManager.default.fileExists(atPath: output) { fail("\(output): exists; not overwriting it") }
-        let name = ((output ?? script) as NSString).lastPathComponent
+        let name = URL(fileURLWithPath: output ?? script).lastPathComponent
         let imported = ReproducerImporter().importScript(text, name: name, inputPath: script)
         let report = quiet ? imported.untranslated.map { "\(script):\($0.number): \($0.text.trimmed)" }.joined(separator: "\n")
-                           : ImportReport.render(imported.lines).trimmingCharacters(in: .newlines)
+                           : ImportReport.render(imported.lines).trimmingNewlines
         if !report.isEmpty { printError(report) }
         guard let test = imported.text else {
             fail("\(script): none of the reproducer's file operations became a step, so no test was written (it would exercise nothing)",
@@ -39,7 +46,7 @@ struct Import: ParsableCommand {
             guard FileManager.default.createFile(atPath: output, contents: test.data(using: .utf8)) else { fail("\(output): cannot write") }
             printError("wrote \(output): \(imported.dataSteps) data step(s), \(imported.untranslated.count) line(s) untranslated")
         } else {
-            FileHandle.standardOutput.write(test.data(using: .utf8)!)
+            StandardStream.output.write(test.data(using: .utf8)!)
         }
     }
 }

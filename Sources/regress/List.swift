@@ -1,5 +1,12 @@
 import ArgumentParser
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
 import RegressRunner
 import RegressCore
 
@@ -22,10 +29,10 @@ struct List: ParsableCommand {
             places += cases.compactMap { testCase in testCase.skipReason.map { "skip on \(testCase.filesystem.rawValue): \($0)" } }
             // What its steps need under the filesystem, from the first step that needs it: `needs power-cut at line 14`.
             let needs = test.requirements.map { "needs \($0.0.rawValue) from line \($0.1.location.line)" }
-            out += test.name.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + test.summary
+            out += test.name.padded(to: width) + "  " + test.summary
                 + "  [" + (places + needs).filter { !$0.isEmpty }.joined(separator: "; ") + "]\n"
         }
-        FileHandle.standardOutput.write(out.data(using: .utf8)!)
+        StandardStream.output.write(out.data(using: .utf8)!)
     }
 }
 
@@ -40,6 +47,6 @@ struct Show: ParsableCommand {
     func run() throws {
         let definition = loadTests(location.library(), names: [test])[0]
         guard let text = FileManager.default.contents(atPath: definition.path) else { fail("\(definition.path): cannot read") }
-        FileHandle.standardOutput.write(text)
+        StandardStream.output.write(text)
     }
 }

@@ -1,4 +1,11 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
 import RegressRunner
 import RegressCore
 
@@ -20,7 +27,7 @@ final class Progress {
             if terminal { write("\r\u{1b}[K[\(finished + 1)/\(total)] \(testCase.test.name) on \(testCase.filesystem.rawValue) … \(elapsed())") }
         case .finished(let result, _, let total):
             finished += 1
-            let line = "[\(finished)/\(total)] \(result.verdict.rawValue.padding(toLength: 5, withPad: " ", startingAt: 0)) \(result.id) \(String(format: "%.1f", result.seconds))s"
+            let line = "[\(finished)/\(total)] \(result.verdict.rawValue.padded(to: 5)) \(result.id) \(fixedPoint(result.seconds, decimals: 1))s"
                 + (result.crashStates.map { " (\($0))" } ?? "")
             write(terminal ? "\r\u{1b}[K" + line + "\n" : line + "\n")
         }
@@ -31,6 +38,6 @@ final class Progress {
         write("\r\u{1b}[K")
     }
 
-    private func elapsed() -> String { String(format: "%.0fs elapsed", Date().timeIntervalSince(started)) }
-    private func write(_ text: String) { FileHandle.standardError.write(text.data(using: .utf8)!) }
+    private func elapsed() -> String { fixedPoint(Date().timeIntervalSince(started), decimals: 0) + "s elapsed" }
+    private func write(_ text: String) { StandardStream.error.write(text.data(using: .utf8)!) }
 }

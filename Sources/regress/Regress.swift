@@ -1,5 +1,12 @@
 import ArgumentParser
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
 import RegressRunner
 import RegressCore
 
@@ -38,8 +45,8 @@ struct Regress: ParsableCommand {
             if code == .validationFailure {
                 // One line, as for every other bad input; --help has the usage.
                 let text = message(for: error).split(separator: "\n").first.map(String.init) ?? "bad usage"
-                FileHandle.standardError.write(("regress: \(text) (see --help)\n").data(using: .utf8)!)
-                Foundation.exit(ExitStatus.usage)
+                StandardStream.error.write(("regress: \(text) (see --help)\n").data(using: .utf8)!)
+                Glibc.exit(ExitStatus.usage)
             }
             exit(withError: error)
         }
@@ -85,8 +92,8 @@ struct TestsLocation: ParsableArguments {
 
 /// Prints a one-line error and exits with `status`; the only way commands report bad input.
 func fail(_ message: String, status: Int32 = ExitStatus.usage) -> Never {
-    FileHandle.standardError.write(("regress: " + message + "\n").data(using: .utf8)!)
-    Foundation.exit(status)
+    StandardStream.error.write(("regress: " + message + "\n").data(using: .utf8)!)
+    Glibc.exit(status)
 }
 
 /// Loads tests, turning any load or parse error into its one-line message and exit status 2.

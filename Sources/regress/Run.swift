@@ -1,5 +1,12 @@
 import ArgumentParser
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
 import RegressRunner
 import RegressCore
 
@@ -137,7 +144,7 @@ struct Run: ParsableCommand {
             for testCase in cases {
                 out += testCase.skipReason.map { "skip  \(testCase.id): \($0)\n" } ?? "run   \(testCase.id)\n"
             }
-            FileHandle.standardOutput.write(out.data(using: .utf8)!)
+            StandardStream.output.write(out.data(using: .utf8)!)
             return
         }
 
@@ -162,9 +169,9 @@ struct Run: ParsableCommand {
         options.caseOptions.crashStatesJobs = crashStatesJobs ?? max(1, Processors.online / jobs)
         options.knownIssues = known
         // Beside tests.d (the checkout's results/, as fstests keeps results/ in its tree), wherever regress runs from.
-        let resultsRoot = resultsDirectory ?? (library.directory as NSString).deletingLastPathComponent + "/results"
+        let resultsRoot = resultsDirectory ?? URL(fileURLWithPath: library.directory).deletingLastPathComponent().path + "/results"
         let store: ResultsStore
-        do { store = try ResultsStore(root: resultsRoot) } catch { fail("\(resultsRoot): cannot create the results directory: \(error.localizedDescription)") }
+        do { store = try ResultsStore(root: resultsRoot) } catch { fail("\(resultsRoot): cannot create the results directory: \(String(describing: error))") }
         options.results = store
         if jobs > 1 && randomSeed == nil {
             // The slowest first, so that the last test to finish is a short one (fstests' check.time idea).
@@ -197,9 +204,9 @@ struct Run: ParsableCommand {
             guard FileManager.default.createFile(atPath: output, contents: reportFormat.render(run).data(using: .utf8)) else {
                 fail("\(output): cannot write the report")
             }
-            FileHandle.standardOutput.write(ReportFormat.human.render(run).data(using: .utf8)!)
+            StandardStream.output.write(ReportFormat.human.render(run).data(using: .utf8)!)
         } else {
-            FileHandle.standardOutput.write(reportFormat.render(run).data(using: .utf8)!)
+            StandardStream.output.write(reportFormat.render(run).data(using: .utf8)!)
         }
         if Suite.interruptedBySignal != 0 { throw ExitCode(128 + Suite.interruptedBySignal) }
         throw ExitCode(exitStatus(results))
@@ -284,5 +291,5 @@ func installSignalHandlers() {
 }
 
 func printError(_ line: String) {
-    FileHandle.standardError.write((line + "\n").data(using: .utf8)!)
+    StandardStream.error.write((line + "\n").data(using: .utf8)!)
 }

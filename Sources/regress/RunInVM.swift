@@ -1,5 +1,12 @@
 import ArgumentParser
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
 import RegressRunner
 
 /// `regress run --kernel`'s options: which kernel, and the VM it boots in.
@@ -51,15 +58,15 @@ extension Run {
         if let scratchDevice { fail("--scratch-dev \(scratchDevice) cannot be used with --kernel: the VM has no host disk") }
         // A VM's run times are not the host's: by default its results go to results/vm/, with times of their own.
         let library = location.library()
-        let resultsRoot = URL(fileURLWithPath: resultsDirectory ?? (library.directory as NSString).deletingLastPathComponent + "/results/vm")
+        let resultsRoot = URL(fileURLWithPath: resultsDirectory ?? URL(fileURLWithPath: library.directory).deletingLastPathComponent().path + "/results/vm")
             .standardizedFileURL.path   // the guest mounts it at this path: absolute
         var request = GuestRun.Request(executable: VirtualMachineLaunch.executable, runArguments: VirtualMachineLaunch.arguments(after: "run"),
                                        resultsDirectory: resultsRoot)
         request.output = output
         request.reports = extraReports
         let result = VirtualMachineLaunch(kernelSpec: kernelSpec, options: virtualMachine, workDirectory: workDirectory, quiet: quiet).run(request)
-        FileHandle.standardOutput.write(result.standardOutput)
-        Foundation.exit(result.outcome.status)
+        StandardStream.output.write(result.standardOutput)
+        Glibc.exit(result.outcome.status)
     }
 }
 
@@ -77,7 +84,7 @@ extension Explore {
         // The guest printed its own path of the found test; the host's copy is the one to name.
         for path in result.copiedFiles { print(path) }
         try? FileManager.default.removeItem(atPath: results)
-        Foundation.exit(result.outcome.status)
+        Glibc.exit(result.outcome.status)
     }
 }
 

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// JSON for scripts: the run (kernel, seconds, counts) and every TestResult as it is encoded anywhere else,
 /// plus its `id`. Keys are sorted so that two runs diff cleanly; `schemaVersion` changes whenever a key is
@@ -26,7 +30,7 @@ public struct JSONReport {
             return String(decoding: data, as: UTF8.self) + "\n"
         } catch {
             // Unreachable with the types above; still a valid document that says what went wrong.
-            let message = String(describing: error).replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+            let message = String(describing: error).replacing("\\", with: "\\\\").replacing("\"", with: "\\\"")
             return "{\"error\": \"\(oneLine(message))\", \"schemaVersion\": \(Self.schemaVersion), \"tool\": \"regress\"}\n"
         }
     }

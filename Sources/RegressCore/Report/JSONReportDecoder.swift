@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Reads back what JSONReport wrote: the run's kernel and seconds and every TestResult, for `regress merge`.
 /// Reports from before results carried their origin and start time still decode (those fields are nil);

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// A KCIDB document (the Linux kernel CI database's I/O schema, version 5.3, as the `kcidb-io` package
 /// validates it), for a farm to submit with `kcidb-submit`: one `tests` object a test and filesystem, linked
@@ -206,7 +210,7 @@ public struct KCIDBReport {
     }
 
     /// KCIDB strings may hold anything but NUL.
-    private func safe(_ text: String) -> String { text.replacingOccurrences(of: "\0", with: "\\x00") }
+    private func safe(_ text: String) -> String { text.replacing("\0", with: "\\x00") }
 
     /// `Linux 6.18.44` → `6.18.44`.
     private func release(_ kernel: String) -> String {

@@ -50,7 +50,7 @@ public struct KTAPReport {
     /// so a `#` in the reason would be taken into the name: it is written `\x23`.
     private func directiveData(_ result: TestResult) -> String {
         guard let reason = result.reasons.first, !reason.isEmpty else { return "" }
-        return " " + inertLine(reason).replacingOccurrences(of: "#", with: "\\x23")
+        return " " + inertLine(reason).replacing("#", with: "\\x23")
     }
 
     /// What a person needs to start on a result that did not pass, as `# id: …` lines (kunit's own style).

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Every report is written from the same values: the results of a run and a little about the run.
 public struct RunSummary: Sendable {
@@ -57,10 +61,10 @@ func neutralised(_ text: String) -> String {
     var out = text
     // "ok", any case, then blanks (or nothing), then a digit: the blanks become one underscore. `\s` and `\d`
     // are Unicode-wide here as they are in Python's `re`, so a no-break space or a non-ASCII digit is caught too.
-    out = out.replacingOccurrences(of: #"(?i)(ok)\s*(\d)"#, with: "$1_$2", options: .regularExpression)
-    out = out.replacingOccurrences(of: #"(?i)(tap)\s+(version)"#, with: "$1_$2", options: .regularExpression)
-    out = out.replacingOccurrences(of: #"(?i)(subtest)\s*:"#, with: "$1_:", options: .regularExpression)
-    out = out.replacingOccurrences(of: #"(?i)(bail)\s+(out)"#, with: "$1_$2", options: .regularExpression)
+    out = out.replacing(#/(?i)(ok)\s*(\d)/#) { "\($0.1)_\($0.2)" }
+    out = out.replacing(#/(?i)(tap)\s+(version)/#) { "\($0.1)_\($0.2)" }
+    out = out.replacing(#/(?i)(subtest)\s*:/#) { "\($0.1)_:" }
+    out = out.replacing(#/(?i)(bail)\s+(out)/#) { "\($0.1)_\($0.2)" }
     return out
 }
 

@@ -32,7 +32,7 @@ public struct TAPReport {
     /// The first reason, on the result line after its directive. TAP::Parser takes the rest of the line, but
     /// simpler readers take a second `#` for the start of a directive: it is written `\x23`.
     private func directiveData(_ result: TestResult) -> String {
-        inertLine(result.reasons.first ?? "").replacingOccurrences(of: "#", with: "\\x23")
+        inertLine(result.reasons.first ?? "").replacing("#", with: "\\x23")
     }
 
     /// The details, as TAP 13's YAML diagnostics: indented two spaces between `---` and `...`.

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Where a result was produced: the kernel under test, the machine, the shard of the selection and the
 /// versions of the filesystem tools. A farm runs one selection as N shards on N machines; `regress merge`
@@ -30,8 +34,6 @@ public struct ResultOrigin: Codable, Sendable, Equatable {
 /// A start time as every report writes it: RFC 3339 in UTC with milliseconds (`2026-12-02T03:54:46.123Z`),
 /// the form KCIDB's `date-time` format and JSON readers accept.
 public func timestampString(_ date: Date) -> String {
-    let formatter = ISO8601DateFormatter()
-    formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-    formatter.timeZone = TimeZone(identifier: "UTC")
-    return formatter.string(from: date)
+    let time = UTCTime(date)
+    return "\(time.date)T\(time.time(separator: ":")).\(zeroPadded(time.milliseconds, 3))Z"
 }

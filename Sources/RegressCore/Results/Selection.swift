@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Which test cases a run (or `regress list`) takes, as fstests' check selects them: names, groups to
 /// include (-g) and exclude (-x), an exclude list (-E), filesystems (--fs), and a stable shard (--shard I/N)
@@ -15,7 +19,7 @@ public struct Selection: Sendable {
     public static func parseExcludeList(_ text: String) -> Set<String> {
         Set(text.split(separator: "\n").compactMap { line in
             let word = line.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false)[0]
-                .trimmingCharacters(in: .whitespaces)
+                .trimmingBlanks
             return word.isEmpty ? nil : word
         })
     }
@@ -71,13 +75,13 @@ public struct KnownIssues: Sendable {
     /// Parses the file's `text`; `path` names it in diagnostics.
     public init(text: String, path: String) throws {
         for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let content = line.trimmingCharacters(in: .whitespaces)
+            let content = line.trimmingBlanks
             if content.isEmpty || content.hasPrefix("#") { continue }
             let parts = content.split(maxSplits: 1, whereSeparator: { $0 == " " || $0 == "\t" })
             guard parts.count == 2 else {
                 throw Diagnostic(SourceLocation(file: path, line: number + 1), "expected 'TEST[.FS] reason'")
             }
-            reasons[String(parts[0])] = parts[1].trimmingCharacters(in: .whitespaces)
+            reasons[String(parts[0])] = parts[1].trimmingBlanks
         }
     }
 

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// The outcome of one test on one filesystem: its evidence, from which the verdict and reasons follow, and
 /// its log. Every report format is written from these values alone; they are Codable so that a case's

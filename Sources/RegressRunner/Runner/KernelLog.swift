@@ -1,7 +1,11 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import RegressCore
 
 /// The kernel log since a cursor: opened at the start of a test at the log's end, read at its end.
@@ -62,7 +66,7 @@ public final class KernelLog {
         var names: Set<String> = []
         for marker in ["(", "device ", "dev ", "/dev/", "] "] {
             var rest = Substring(line)
-            while let range = rest.range(of: marker) {
+            while let range = rest.firstRange(of: marker) {
                 let word = rest[range.upperBound...].prefix { $0.isLetter || $0.isNumber }
                 if word.hasPrefix("loop") || word.hasPrefix("sd") || word.hasPrefix("vd") || word.hasPrefix("nvme"),
                    word.contains(where: \.isNumber) || word.hasPrefix("vd") || word.hasPrefix("sd") {
@@ -79,5 +83,5 @@ public final class KernelLog {
     }
 
     /// /dev/kmsg escapes non-printable bytes as \xNN; keep them escaped except the common ones.
-    private func unescape(_ text: String) -> String { text.replacingOccurrences(of: "\\x09", with: " ") }
+    private func unescape(_ text: String) -> String { text.replacing("\\x09", with: " ") }
 }

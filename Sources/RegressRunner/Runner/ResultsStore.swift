@@ -1,4 +1,11 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
 import RegressCore
 
 /// The results directory of a run, as fstests keeps results/: `results/<timestamp>/<test>.<fs>/` holds the
@@ -9,18 +16,17 @@ public final class ResultsStore: @unchecked Sendable {
     public let root: String
     public let runDirectory: String
     private var times: [String: Double]
-    private let lock = NSLock()
+    private let lock = Mutex()
 
     public init(root: String, now: Date = Date()) throws {
         self.root = root
-        let formatter = DateFormatter()
-        formatter.dateFormat = "yyyy-MM-dd'T'HH-mm-ss"
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        var name = formatter.string(from: now)
+        let time = UTCTime(now)
+        let stamp = "\(time.date)T\(time.time(separator: "-"))"
+        var name = stamp
         let fm = FileManager.default
         try fm.createDirectory(atPath: root, withIntermediateDirectories: true)
         var suffix = 1
-        while fm.fileExists(atPath: root + "/" + name) { suffix += 1; name = formatter.string(from: now) + "-\(suffix)" }
+        while fm.fileExists(atPath: root + "/" + name) { suffix += 1; name = stamp + "-\(suffix)" }
         runDirectory = root + "/" + name
         try fm.createDirectory(atPath: runDirectory, withIntermediateDirectories: true)
         let latest = root + "/latest"

@@ -2,7 +2,11 @@
 import Glibc
 #endif
 import CLibMount
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import RegressCore
 
 /// Runs test cases, each in a child process of its own (`regress __run-case`), up to `jobs` at once, each
@@ -56,7 +60,7 @@ public final class Suite {
         var pending = Array(cases.indices)
         var running: [Running] = []
         let total = cases.count
-        let scratch = NSTemporaryDirectory() + "regress-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let scratch = FileManager.default.temporaryDirectory.path + "/regress-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         try? FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: scratch) }
 

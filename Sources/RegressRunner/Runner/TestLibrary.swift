@@ -1,4 +1,11 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
 import RegressCore
 
 /// The tests of a tests.d directory: one file a test, named after the test, no extension.
@@ -28,8 +35,7 @@ public struct TestLibrary {
             throw LoadError.unreadable(directory, "no such directory")
         }
         return entries.filter(TestLibrary.isTestName).filter { name in
-            var isDirectory: ObjCBool = false
-            return FileManager.default.fileExists(atPath: directory + "/" + name, isDirectory: &isDirectory) && !isDirectory.boolValue
+            return fileKind(directory + "/" + name) == .file
         }.sorted()
     }
 
@@ -42,11 +48,11 @@ public struct TestLibrary {
         let path = name.contains("/") ? name : directory + "/" + name
         guard FileManager.default.fileExists(atPath: path) else { throw LoadError.unknownTest(name, directory) }
         // Its directory too: whoever can write there can replace the file.
-        try TestLibrary.checkOwnership((path as NSString).deletingLastPathComponent)
+        try TestLibrary.checkOwnership(URL(fileURLWithPath: path).deletingLastPathComponent().path)
         try TestLibrary.checkOwnership(path)
         guard let data = FileManager.default.contents(atPath: path) else { throw LoadError.unreadable(path, "permission denied") }
         guard let text = String(data: data, encoding: .utf8) else { throw LoadError.unreadable(path, "not UTF-8 text") }
-        let testName = (path as NSString).lastPathComponent
+        let testName = URL(fileURLWithPath: path).lastPathComponent
         return try TestParser(path: path, name: testName).parse(text)
     }
 

@@ -1,7 +1,11 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import RegressCore
 
 /// What a result says about the machine that produced it (ResultOrigin): asked once a run, after the tests.
@@ -25,7 +29,7 @@ public enum ThisMachine {
             // mkfs.btrfs, mkfs.xfs and mke2fs all take -V; each prints its version first.
             guard let outcome = try? Subprocess.run([filesystem.mkfsTool, "-V"]), outcome.succeeded,
                   let line = outcome.output.split(separator: "\n").first else { continue }
-            versions[filesystem.mkfsTool] = String(line).trimmingCharacters(in: .whitespaces)
+            versions[filesystem.mkfsTool] = String(line).trimmingBlanks
         }
         return versions
     }

@@ -143,6 +143,14 @@ public struct ChildProcess: Sendable {
     public func killGroup() { kill(-pid, SIGKILL) }
 }
 
+/// A plain mutex: lock and unlock around what several threads share.
+final class Mutex: @unchecked Sendable {
+    private var mutex = pthread_mutex_t()
+    init() { pthread_mutex_init(&mutex, nil) }
+    func lock() { pthread_mutex_lock(&mutex) }
+    func unlock() { pthread_mutex_unlock(&mutex) }
+}
+
 /// A value behind a mutex, for the few caches regress keeps per process.
 final class Locked<Value>: @unchecked Sendable {
     private var value: Value

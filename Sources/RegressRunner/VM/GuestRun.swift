@@ -1,7 +1,11 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// `regress run --kernel`: boots the kernel in a throw-away VM, runs the same `regress run` inside, and
 /// brings back its standard output, its report files and its results directory. The host's side, from a
@@ -118,7 +122,7 @@ public struct GuestRun {
             }
             if isatty(2) == 0 || !options.showConsole { _ = FileManager.default.createFile(atPath: control + "/plain-progress", contents: nil) }
         } catch {
-            throw Problem.workDirectory(error.localizedDescription)
+            throw Problem.workDirectory(String(describing: error))
         }
 
         let stage2 = work + "/guest-init"
@@ -137,7 +141,7 @@ public struct GuestRun {
                     "console=ttyS0 panic=-1 quiet root=\(GuestScript.rootTag) rootfstype=9p rootflags=\(GuestScript.ninePOptions),cache=loose ro init=\(stage2)")
             }
         } catch {
-            throw Problem.workDirectory(error.localizedDescription)
+            throw Problem.workDirectory(String(describing: error))
         }
         machine.qemu = qemu
         machine.memoryMiB = options.memoryMiB
@@ -160,7 +164,7 @@ public struct GuestRun {
             if line.hasPrefix(GuestMarker.booted) { seen.sawBoot = true }
             if line.hasPrefix(GuestMarker.started) { seen.sawStart = true }
             if line.hasPrefix(GuestMarker.missing) {
-                seen.missing = String(line.dropFirst(GuestMarker.missing.count)).trimmingCharacters(in: .whitespaces)
+                seen.missing = String(line.dropFirst(GuestMarker.missing.count)).trimmingBlanks
             }
         }
         switch ending {
@@ -171,7 +175,7 @@ public struct GuestRun {
         case .interrupted(let signal): return Result(outcome: GuestOutcome(status: 128 + signal, message: "interrupted: the VM was stopped"),
                                                      standardOutput: Data(), consoleLog: nil)
         }
-        if let text = try? String(contentsOfFile: control + "/status", encoding: .utf8), let status = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)) {
+        if let text = try? String(contentsOfFile: control + "/status", encoding: .utf8), let status = Int32(text.trimmingWhitespace) {
             seen.guestStatus = status
         }
         for (guest, host) in arguments.copies where FileManager.default.fileExists(atPath: guest) {
@@ -208,7 +212,7 @@ public struct GuestRun {
         archive.file("bin/busybox", contents: try Data(contentsOf: URL(fileURLWithPath: busybox)), executable: true)
         var inside: [String] = []
         for file in modules.loadOrder(GuestRun.rootModules).files {
-            let name = "modules/" + (file as NSString).lastPathComponent
+            let name = "modules/" + URL(fileURLWithPath: file).lastPathComponent
             archive.file(name, contents: try Data(contentsOf: URL(fileURLWithPath: modules.directory + "/" + file)))
             inside.append("/" + name)
         }
@@ -219,9 +223,7 @@ public struct GuestRun {
     /// An ELF executable without a PT_INTERP program header needs no dynamic loader: it runs in an
     /// initramfs that holds nothing else.
     static func isStatic(_ path: String) -> Bool {
-        guard let handle = FileHandle(forReadingAtPath: path) else { return false }
-        defer { try? handle.close() }
-        let bytes = [UInt8](handle.readData(ofLength: 65536))
+        guard let bytes = readPrefix(of: path, count: 65536) else { return false }
         guard bytes.count > 64, bytes[0..<4] == [0x7f, 0x45, 0x4c, 0x46], bytes[4] == 2 else { return false }
         func read(_ offset: Int, _ size: Int) -> Int {
             (0..<size).reduce(0) { $0 | Int(bytes[offset + $1]) << (8 * $1) }

@@ -148,5 +148,5 @@ public enum GuestMarker {
 
 /// POSIX shell quoting: the word as one argument, whatever it contains.
 func shellQuote(_ word: String) -> String {
-    "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
+    "'" + word.replacing("'", with: "'\\''") + "'"
 }

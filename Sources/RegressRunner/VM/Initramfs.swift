@@ -1,4 +1,12 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import RegressCore
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A small initramfs as the kernel unpacks it (Documentation/driver-api/early-userspace/buffer-format.rst):
 /// an uncompressed "newc" cpio archive. Written by regress itself, in the VM's work directory, so that no
@@ -35,7 +43,7 @@ public struct Initramfs {
                                 UInt32(data.count), 0, 0, rdev.0, rdev.1, UInt32(nameBytes.count), 0]
         if countsAsInode { inode += 1 }
         archive += Data("070701".utf8)
-        for field in fields { archive += Data(String(format: "%08X", field).utf8) }
+        for field in fields { archive += Data(hexDigits(field, width: 8, uppercase: true).utf8) }
         archive += nameBytes
         pad()
         archive += data

@@ -1,4 +1,11 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The kernel `regress run --kernel` boots: a bzImage, the release it says it is (from its own header), and
 /// the installed modules of that release, if any. Resolved and checked on the host, before anything boots,
@@ -37,11 +44,10 @@ public struct KernelImage: Equatable, Sendable {
     /// `spec` is a bzImage's path, a kernel build directory (its arch/x86/boot/bzImage) or an installed
     /// version (/boot/vmlinuz-VERSION). `modulesRoot` is where installed modules live (/lib/modules).
     public static func resolve(_ spec: String, bootDirectory: String = "/boot", modulesRoot: String = "/lib/modules") throws -> KernelImage {
-        var isDirectory: ObjCBool = false
         let path: String
-        if FileManager.default.fileExists(atPath: spec, isDirectory: &isDirectory) {
-            if isDirectory.boolValue {
-                path = (spec as NSString).appendingPathComponent("arch/x86/boot/bzImage")
+        if let kind = fileKind(spec) {
+            if kind == .directory {
+                path = spec + "/arch/x86/boot/bzImage"
                 guard FileManager.default.fileExists(atPath: path) else { throw Problem.noBzImage(spec) }
             } else {
                 path = spec
@@ -52,10 +58,8 @@ public struct KernelImage: Equatable, Sendable {
             throw Problem.notFound(spec)
         }
         let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
-        guard let handle = FileHandle(forReadingAtPath: absolute) else { throw Problem.notAKernel(absolute, "cannot read it") }
-        defer { try? handle.close() }
         // The real-mode header and the version string it points to lie in the first 64 KiB.
-        let header = [UInt8](handle.readData(ofLength: 65536))
+        guard let header = readPrefix(of: absolute, count: 65536) else { throw Problem.notAKernel(absolute, "cannot read it") }
         let release = try releaseFromHeader(header, path: absolute)
         var modules: String?
         if let release, FileManager.default.fileExists(atPath: "\(modulesRoot)/\(release)/modules.dep") {

@@ -1,4 +1,11 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The modules of one installed kernel release, read from its modules.dep and modules.builtin (what
 /// depmod wrote): which files a module needs, dependencies first, and which modules are built in.
@@ -13,8 +20,8 @@ public struct KernelModules: Sendable {
     /// What a module name is in depmod's files: the file name without .ko[.xz|.zst|.gz], '-' spelled '_'.
     static func moduleName(_ file: Substring) -> String {
         var name = String(file.split(separator: "/").last ?? file)
-        if let range = name.range(of: ".ko") { name = String(name[..<range.lowerBound]) }
-        return name.replacingOccurrences(of: "-", with: "_")
+        if let range = name.firstRange(of: ".ko") { name = String(name[..<range.lowerBound]) }
+        return name.replacing("-", with: "_")
     }
 
     public init(directory: String) throws {
@@ -55,7 +62,7 @@ public struct KernelModules: Sendable {
             for dependency in (dependencies[name] ?? []).reversed() { visit(dependency) }
             order.append(file)
         }
-        names.map { $0.replacingOccurrences(of: "-", with: "_") }.forEach(visit)
+        names.map { $0.replacing("-", with: "_") }.forEach(visit)
         return (order, missing)
     }
 }

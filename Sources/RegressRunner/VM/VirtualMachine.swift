@@ -1,7 +1,11 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// One throw-away QEMU VM: a kernel, an optional initramfs, the host's root shared read-only over 9p,
 /// writable 9p shares, the console on a serial port. No disk image: the guest's writable files live in RAM.
