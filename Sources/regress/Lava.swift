@@ -1,5 +1,12 @@
 import ArgumentParser
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
 import RegressRunner
 import RegressCore
 
@@ -7,9 +14,12 @@ struct Lava: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Print a LAVA job that boots a kernel in QEMU and runs regress in it.",
         discussion: """
-        The job deploys the kernel (and rootfs) to tmpfs, boots it with QEMU and runs the test definition \
-        lava/regress.yaml from --repository, which runs regress with --format ktap and reports every case with \
-        lava-test-case. The rootfs needs regress installed (scripts/install), or a Swift toolchain to build it.
+        The job deploys the kernel (and rootfs) to tmpfs, boots it with QEMU, runs regress with --format ktap \
+        and reports every case with lava-test-case. With --package (the tarball scripts/package writes), LAVA \
+        puts the package over the rootfs image as an overlay and runs the package's own lava/regress-lava.sh: \
+        nothing on the device builds regress, and the rootfs needs only the packages of the package's \
+        debian-packages manifest. Without it, the job runs lava/regress.yaml from --repository, and the rootfs \
+        needs regress installed (scripts/install) or a Swift toolchain to build it.
         """
     )
 
@@ -37,8 +47,11 @@ struct Lava: ParsableCommand {
     @Option(help: ArgumentHelp("QEMU architecture, as LAVA names it (amd64, arm64…).", valueName: "arch"))
     var arch = "amd64"
 
-    @Option(help: ArgumentHelp("Git repository LAVA clones lava/regress.yaml (and regress) from.", valueName: "url"))
-    var repository: String
+    @Option(help: ArgumentHelp("Git repository LAVA clones lava/regress.yaml (and regress) from (not with --package).", valueName: "url"))
+    var repository: String?
+
+    @Option(help: ArgumentHelp("URL of regress-<version>-<arch>.tar.xz (scripts/package): deployed over --rootfs (an ext4 image) as an overlay.", valueName: "url"))
+    var package: String?
 
     @Option(help: ArgumentHelp("Revision of --repository (a commit, tag or branch).", valueName: "rev"))
     var revision: String?
@@ -56,7 +69,15 @@ struct Lava: ParsableCommand {
     var tests: [String] = []
 
     func validate() throws {
-        for (flag, url) in [("--kernel", kernel), ("--rootfs", rootfs ?? "http://x/"), ("--initrd", initrd ?? "http://x/"), ("--repository", repository)] {
+        switch (package, repository) {
+        case (nil, nil): throw ValidationError("give --repository (LAVA clones and builds regress) or --package (the tarball of scripts/package)")
+        case (.some, .some): throw ValidationError("--package and --repository: the package brings its own test definition; give one of them")
+        case (.some, nil) where rootfs == nil: throw ValidationError("--package needs --rootfs: LAVA puts the package over the rootfs image")
+        default: break
+        }
+        if package == nil, revision != nil, repository == nil { throw ValidationError("--revision needs --repository") }
+        for (flag, url) in [("--kernel", kernel), ("--rootfs", rootfs ?? "http://x/"), ("--initrd", initrd ?? "http://x/"),
+                            ("--repository", repository ?? "http://x/"), ("--package", package ?? "http://x/")] {
             guard let parsed = URL(string: url), parsed.scheme != nil, parsed.host != nil || parsed.scheme == "file" else {
                 throw ValidationError("\(flag) '\(url)': not a URL (http://, https://, file://)")
             }
@@ -73,8 +94,13 @@ struct Lava: ParsableCommand {
     }
 
     func run() throws {
-        var job = LAVAJob(kernelURL: kernel, repository: repository)
-        job.rootfsURL = rootfs
+        var job: LAVAJob
+        if let package, let rootfs {
+            job = LAVAJob(kernelURL: kernel, rootfsURL: rootfs, packageURL: package)
+        } else {
+            job = LAVAJob(kernelURL: kernel, repository: repository ?? "")
+            job.rootfsURL = rootfs
+        }
         job.initrdURL = initrd
         job.kernelArguments = append
         if !prompt.isEmpty { job.prompts = prompt }
@@ -87,7 +113,7 @@ struct Lava: ParsableCommand {
         job.group = group
         job.testMinutes = timeout
         job.regress = .thisBuild
-        FileHandle.standardOutput.write(Data(job.render().utf8))
+        StandardStream.output.write(Data(job.render().utf8))
     }
 }
 

@@ -217,6 +217,8 @@ final class FarmIntegrationTests: IntegrationTestCase {
             ["--kernel", "file:///boot/vmlinuz", "--initrd", "file:///boot/initrd.img", "--rootfs", "file:///srv/rootfs.img",
              "--append", "console=ttyS0 root=/dev/sda rw init=/bin/bash", "--prompt", "bash-5.2#", "--no-login",
              "--repository", "file:///srv/git/regress", "--shard", "1/1"],
+            ["--kernel", "https://lab.example/bzImage", "--rootfs", "https://lab.example/debian.ext4.xz",
+             "--package", "https://lab.example/regress-0.1.0-x86_64.tar.xz", "--shard", "2/3", "nocow-reflink"],
         ]
         var jobs: [String] = []
         for (index, arguments) in variants.enumerated() {
@@ -254,9 +256,36 @@ final class FarmIntegrationTests: IntegrationTestCase {
                        + "\n(lava-common is installed by scripts/install-report-consumers)")
         XCTAssertEqual(outcome.standardOutput, "valid\n")
 
+        // The package's job deploys it as the rootfs's overlay and builds nothing: no clone, no install.
+        let packaged = try String(contentsOfFile: try XCTUnwrap(jobs.last), encoding: .utf8)
+        XCTAssertTrue(packaged.contains("        overlays:\n          regress:\n            url: \"https://lab.example/regress-0.1.0-x86_64.tar.xz\"\n"), packaged)
+        XCTAssertTrue(packaged.contains("- \"/opt/regress/lava/regress-lava.sh run 2/3 auto nocow-reflink\""), packaged)
+        for built in ["from: git", "install", "swift", "scripts/"] { XCTAssertFalse(packaged.contains(built), "\(built) in\n\(packaged)") }
+        let version = try runProgram([try XCTUnwrap(Self.regressExecutable), "--version"]).standardOutput
+        XCTAssertTrue(packaged.contains("  regress.commit: \"\(version.split(separator: " ").last!.dropLast(2))\"\n"), packaged)
+
         let bad = try regress(["lava", "--kernel", "bzImage", "--repository", "https://git.example/regress.git"])
         XCTAssertEqual(bad.status, 2)
         XCTAssertTrue(bad.standardError.contains("--kernel 'bzImage': not a URL"), bad.standardError)
+        let noRootfs = try regress(["lava", "--kernel", "https://lab.example/bzImage", "--package", "https://lab.example/regress.tar.xz"])
+        XCTAssertEqual(noRootfs.status, 2)
+        XCTAssertTrue(noRootfs.standardError.contains("--package needs --rootfs"), noRootfs.standardError)
+    }
+
+    /// `regress --version` names the commit of the checkout it was built in (a plain `swift build`, as this
+    /// test's), and the reports of a run name the same.
+    func testVersionNamesTheCommitTheBinaryWasBuiltFrom() throws {
+        let printed = try runProgram([try XCTUnwrap(Self.regressExecutable), "--version"])
+        XCTAssertEqual(printed.status, 0)
+        let top = try runProgram(["/usr/bin/env", "git", "-C", Self.packageRoot, "rev-parse", "--show-toplevel"])
+        let head = try runProgram(["/usr/bin/env", "git", "-C", Self.packageRoot, "rev-parse", "HEAD"])
+        let realRoot = URL(fileURLWithPath: Self.packageRoot).resolvingSymlinksInPath().path
+        guard top.status == 0, head.status == 0, top.standardOutput.trimmingCharacters(in: .newlines) == realRoot else {
+            XCTAssertTrue(printed.standardOutput.hasSuffix("(commit unknown)\n"), "outside a git clone: \(printed.standardOutput)")
+            return
+        }
+        let commit = head.standardOutput.trimmingCharacters(in: .newlines)
+        XCTAssertTrue(printed.standardOutput.hasPrefix("regress \(RegressVersion.number) (commit \(commit)"), printed.standardOutput)
     }
 
     /// The helper LAVA runs reads regress's KTAP report and reports each case as LAVA wants it.

@@ -1,12 +1,19 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// A LAVA job definition (YAML, as LAVA's lava_common.schemas validates it) that boots a kernel with QEMU
 /// and runs regress in it through the test definition this repository ships (lava/regress.yaml), which
 /// reports each case to LAVA with lava-test-case and puts the KTAP and KCIDB reports in the job log.
 ///
-/// The rootfs must hold regress and the filesystem tools (a Debian image on which scripts/install ran), or
-/// a Swift toolchain for the definition's install step to build regress. Everything that comes from the
-/// command line is written as a double-quoted YAML scalar, so no value can add a key or an action.
+/// With a package (scripts/package's tarball), LAVA puts it over the rootfs image as an overlay, and the
+/// test definition is inline and runs the package's own lava/regress-lava.sh: nothing on the device builds
+/// regress, and the rootfs needs only the Debian packages of the package's manifest. Without one, the rootfs
+/// must hold regress (a Debian image on which scripts/install ran), or a Swift toolchain for the git
+/// definition's install step to build it. Everything that comes from the command line is written as a
+/// double-quoted YAML scalar, so no value can add a key or an action.
 public struct LAVAJob: Sendable {
     public var kernelURL: String
     public var rootfsURL: String?
@@ -22,9 +29,12 @@ public struct LAVAJob: Sendable {
     public var deviceType = "qemu"
     /// LAVA's `arch` context for QEMU: `amd64`, `arm64`…
     public var architecture = "amd64"
-    /// The git repository LAVA clones the test definition (and regress's sources) from, and its revision.
-    public var repository: String
+    /// The git repository LAVA clones the test definition (and regress's sources) from, and its revision;
+    /// unused with a package.
+    public var repository: String?
     public var revision: String?
+    /// URL of regress-<version>-<arch>.tar.xz (scripts/package), extracted over the rootfs image's `/`.
+    public var packageURL: String?
     public var shard: String?
     /// Test names; none means the group `group`.
     public var tests: [String] = []
@@ -39,6 +49,16 @@ public struct LAVAJob: Sendable {
         self.kernelURL = kernelURL
         self.repository = repository
     }
+
+    /// A job that deploys the package over `rootfsURL` (an ext4 image, as the overlay needs).
+    public init(kernelURL: String, rootfsURL: String, packageURL: String) {
+        self.kernelURL = kernelURL
+        self.rootfsURL = rootfsURL
+        self.packageURL = packageURL
+    }
+
+    /// Where the package puts the test definition's script on the device.
+    public static let packagedHelper = "/opt/regress/lava/regress-lava.sh"
 
     /// The path of the test definition in this repository.
     public static let definitionPath = "lava/regress.yaml"
@@ -103,6 +123,18 @@ public struct LAVAJob: Sendable {
                 "        url: \(yamlString(rootfsURL))",
             ]
             if let compression = Self.compression(of: rootfsURL) { lines.append("        compression: \(compression)") }
+            if let packageURL {
+                // LAVA writes the overlay into the image before the boot (its `overlays` need the image's format).
+                lines += [
+                    "        format: ext4",
+                    "        overlays:",
+                    "          regress:",
+                    "            url: \(yamlString(packageURL))",
+                    "            format: tar",
+                    "            path: \(yamlString("/"))",
+                ]
+                if let compression = Self.compression(of: packageURL) { lines.append("            compression: \(compression)") }
+            }
         }
         lines += [
             "- boot:",
@@ -125,7 +157,15 @@ public struct LAVAJob: Sendable {
             "    timeout:",
             "      minutes: \(testMinutes)",
             "    definitions:",
-            "    - repository: \(yamlString(repository))",
+        ]
+        lines += packageURL == nil ? gitDefinition() : inlineDefinition()
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// lava/regress.yaml from the repository, which builds regress unless the image has it.
+    private func gitDefinition() -> [String] {
+        var lines = [
+            "    - repository: \(yamlString(repository ?? ""))",
             "      from: git",
         ]
         if let revision { lines.append("      revision: \(yamlString(revision))") }
@@ -137,7 +177,26 @@ public struct LAVAJob: Sendable {
             "        GROUP: \(yamlString(group))",
             "        SHARD: \(yamlString(shard ?? ""))",
         ]
-        return lines.joined(separator: "\n") + "\n"
+        return lines
+    }
+
+    /// The package's own helper, from the overlay: no clone, no build. The arguments are test, group and
+    /// shard names the CLI has checked (letters, digits and `._+-@=,/`), so they need no shell quoting.
+    private func inlineDefinition() -> [String] {
+        let step = ([Self.packagedHelper, "run", shard ?? "''", group] + tests).joined(separator: " ")
+        return [
+            "    - repository:",
+            "        metadata:",
+            "          format: \(yamlString("Lava-Test Test Definition 1.0"))",
+            "          name: regress",
+            "          description: \(yamlString("regress from its package: Linux filesystem bug reproducers as regression tests"))",
+            "        run:",
+            "          steps:",
+            "          - \(yamlString(step))",
+            "      from: inline",
+            "      path: inline/regress.yaml",
+            "      name: regress",
+        ]
     }
 
     /// LAVA decompresses an image it downloads when told how: by the URL's suffix.
@@ -162,7 +221,7 @@ func yamlString(_ text: String) -> String {
         case "\t": out += "\\t"
         case _ where scalar.value < 0x20 || (0x7f...0x9f).contains(scalar.value) || scalar.value == 0x2028 || scalar.value == 0x2029
                   || scalar.value == 0xfeff || scalar.value >= 0xfffe && scalar.value <= 0xffff:
-            out += String(format: "\\u%04x", scalar.value)
+            out += "\\u" + hexDigits(scalar.value, width: 4)
         default: out.unicodeScalars.append(scalar)
         }
     }
