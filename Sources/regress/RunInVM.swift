@@ -26,6 +26,12 @@ struct VirtualMachineOptions: ParsableArguments {
     @Option(name: .customLong("vm-accel"), help: ArgumentHelp("tcg (emulation, the default: works in any VM) or kvm (where nested KVM works).", valueName: "accel"))
     var accelerator: String = "tcg"
 
+    @Option(help: ArgumentHelp("With --kernel: boot this root filesystem (a directory, or a raw filesystem image) instead of the host's; read-only, with a tmpfs overlay. regress must be in it, or in --rootfs-overlay.", valueName: "dir|image"))
+    var rootfs: String?
+
+    @Option(name: .customLong("rootfs-overlay"), help: ArgumentHelp("With --rootfs: a directory laid over it, read-only (the package, extracted).", valueName: "dir"))
+    var rootfsOverlay: String?
+
     @Option(name: .customLong("timeout-scale"), help: ArgumentHelp("Multiply every test's timeout by this (a slow machine; with --kernel under TCG the default is 5).", valueName: "factor"))
     var timeoutScale: Double?
 
@@ -35,6 +41,17 @@ struct VirtualMachineOptions: ParsableArguments {
         if let cpus, cpus < 1 || cpus > 64 { throw ValidationError("--vm-cpus must be 1 to 64") }
         guard timeout >= 1 else { throw ValidationError("--vm-timeout must be at least 1 second") }
         if let timeoutScale, !(timeoutScale > 0) { throw ValidationError("--timeout-scale must be above 0") }
+        if rootfs != nil, kernel == nil { throw ValidationError("--rootfs needs --kernel: it is the root filesystem the VM boots") }
+        if rootfsOverlay != nil, rootfs == nil { throw ValidationError("--rootfs-overlay needs --rootfs") }
+        if let rootfsOverlay, fileKind(rootfsOverlay) != .directory { throw ValidationError("--rootfs-overlay \(rootfsOverlay): not a directory") }
+        if let rootfs, fileKind(rootfs) == nil { throw ValidationError("--rootfs \(rootfs): no such directory or image") }
+    }
+
+    /// What --rootfs names, with an absolute path (QEMU is given it from the VM's own directory).
+    var rootFilesystem: GuestRun.RootFilesystem? {
+        guard let rootfs else { return nil }
+        let path = URL(fileURLWithPath: rootfs).standardizedFileURL.path
+        return fileKind(path) == .directory ? .directory(path) : .image(path)
     }
 
     /// One CPU under TCG: each emulated CPU is a host thread, and on a small shared host a guest
@@ -60,7 +77,7 @@ extension Run {
         let library = location.library()
         let resultsRoot = URL(fileURLWithPath: resultsDirectory ?? URL(fileURLWithPath: library.directory).deletingLastPathComponent().path + "/results/vm")
             .standardizedFileURL.path   // the guest mounts it at this path: absolute
-        var request = GuestRun.Request(executable: VirtualMachineLaunch.executable, runArguments: VirtualMachineLaunch.arguments(after: "run"),
+        var request = GuestRun.Request(executable: VirtualMachineLaunch.executable(virtualMachine), runArguments: VirtualMachineLaunch.arguments(after: "run"),
                                        resultsDirectory: resultsRoot)
         request.output = output
         request.reports = extraReports
@@ -76,7 +93,7 @@ extension Explore {
     func exploreInVirtualMachine(_ kernelSpec: String) -> Never {
         // explore writes no results; the VM still needs a writable results share, a private one.
         let results = GuestRun.workDirectory(besides: workDirectory) + "/explore-results.\(getpid())"
-        var request = GuestRun.Request(executable: VirtualMachineLaunch.executable, runArguments: VirtualMachineLaunch.arguments(after: "explore"),
+        var request = GuestRun.Request(executable: VirtualMachineLaunch.executable(virtualMachine), runArguments: VirtualMachineLaunch.arguments(after: "explore"),
                                        resultsDirectory: results)
         request.subcommand = .explore
         request.output = output
@@ -95,8 +112,12 @@ struct VirtualMachineLaunch {
     let workDirectory: String
     let quiet: Bool
 
-    /// This binary, which the guest runs from the host's root.
-    static var executable: String { (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0] }
+    /// This binary, which the guest runs from the host's root; on a given root filesystem, the regress on its
+    /// PATH (the package's /usr/local/bin/regress).
+    static func executable(_ options: VirtualMachineOptions) -> String {
+        if options.rootfs != nil { return "regress" }
+        return (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+    }
 
     /// What followed the subcommand on this command line.
     static func arguments(after subcommand: String) -> [String] { Array(CommandLine.arguments.drop { $0 != subcommand }.dropFirst()) }
@@ -112,6 +133,8 @@ struct VirtualMachineLaunch {
         guest.timeout = Double(options.timeout)
         guest.showConsole = !quiet
         guest.workDirectory = GuestRun.workDirectory(besides: workDirectory)
+        guest.rootFilesystem = options.rootFilesystem
+        guest.rootOverlay = options.rootfsOverlay.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
         let guestRun: GuestRun
         do { guestRun = try GuestRun(kernel: kernel, options: guest) } catch { fail("\(error)") }
         var request = request

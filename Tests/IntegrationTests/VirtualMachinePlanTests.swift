@@ -164,6 +164,34 @@ final class VirtualMachinePlanTests: XCTestCase {
         XCTAssertEqual(arguments[arguments.firstIndex(of: "-accel")! + 1], "tcg")
     }
 
+    /// --rootfs: the given root read-only under this VM's files and the overlay directory, stage 2 from there.
+    func testAGivenRootFilesystemIsLaidUnderTheVMsFilesAndTheOverlay() {
+        let script = GuestScript(busybox: "/.regress-vm/busybox", controlDirectory: "/w/control", resultsDirectory: "/r",
+                                 stage2Path: "/.regress-vm/guest-init", root: .share, overlay: true)
+        let stage1 = script.stage1(moduleFiles: ["/modules/loop.ko"])
+        XCTAssertTrue(stage1.contains("mount -t 9p -o ro,cache=loose,trans=virtio,version=9p2000.L,msize=512000 '/dev/root' /lower"), stage1)
+        XCTAssertTrue(stage1.contains("regress-own /own"), stage1)
+        XCTAssertTrue(stage1.contains("regress-overlay /overlay"), stage1)
+        XCTAssertTrue(stage1.contains("mount -t overlay -o ro,lowerdir=/own:/overlay:/lower overlay /newroot"), stage1)
+        XCTAssertTrue(stage1.contains("exec $b switch_root /newroot '/.regress-vm/busybox' sh '/.regress-vm/guest-init'"), stage1)
+        XCTAssertTrue(stage1.contains("insmod '/modules/loop.ko'"), stage1)
+        let image = GuestScript(busybox: "/.regress-vm/busybox", controlDirectory: "/w/control", resultsDirectory: "/r",
+                                stage2Path: "/.regress-vm/guest-init", root: .disk).stage1(moduleFiles: [])
+        XCTAssertTrue(image.contains("mount -o ro /dev/vda /lower"), image)
+        XCTAssertTrue(image.contains("lowerdir=/own:/lower "), image)
+        // Stage 2 makes the shares' mount points, which a given rootfs does not have.
+        XCTAssertTrue(script.stage2().contains("$b mkdir -p \"$root$control\" \"$root\"'/r'"), script.stage2())
+
+        var machine = VirtualMachine(kernel: "/boot/k", initramfs: "/w/i.cpio", commandLine: "console=ttyS0")
+        machine.readOnlyDisks = ["/images/a,b.ext4"]
+        XCTAssertTrue(machine.arguments.contains("file=/images/a,,b.ext4,format=raw,if=virtio,readonly=on"), "\(machine.arguments)")
+
+        let arguments = GuestArguments(executable: "regress", runArguments: ["--kernel", "6.1", "--rootfs", "/srv/debian",
+                                                                             "--rootfs-overlay=/srv/package", "nocow-reflink"],
+                                       output: nil, reports: [], resultsDirectory: "/abs/res", filesDirectory: "/c/files", timeoutScale: 5)
+        XCTAssertEqual(arguments.arguments, ["regress", "run", "nocow-reflink", "--results", "/abs/res", "--timeout-scale", "5"])
+    }
+
     func testOnlyAStaticBusyboxGoesIntoTheInitramfs() throws {
         // The test bundle itself is dynamically linked.
         let bundle = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")

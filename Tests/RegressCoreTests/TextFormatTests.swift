@@ -35,7 +35,7 @@ final class TextFormatTests: XCTestCase {
 
     func testTrimmingKeepsWhatFoundationKept() {
         for text in ["", "  ", " a b\t", "\ta\n", "\n x \n", "x"] {
-            XCTAssertEqual(text.trimmingBlanks, text.trimmingCharacters(in: .whitespaces), text.debugDescription)
+            XCTAssertEqual(text.trimmingInlineWhitespace, text.trimmingCharacters(in: .whitespaces), text.debugDescription)
             XCTAssertEqual(text.trimmingWhitespace, text.trimmingCharacters(in: .whitespacesAndNewlines), text.debugDescription)
             XCTAssertEqual(text.trimmingNewlines, text.trimmingCharacters(in: .newlines), text.debugDescription)
         }

@@ -19,7 +19,7 @@ public struct Selection: Sendable {
     public static func parseExcludeList(_ text: String) -> Set<String> {
         Set(text.split(separator: "\n").compactMap { line in
             let word = line.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false)[0]
-                .trimmingBlanks
+                .trimmingInlineWhitespace
             return word.isEmpty ? nil : word
         })
     }
@@ -75,13 +75,13 @@ public struct KnownIssues: Sendable {
     /// Parses the file's `text`; `path` names it in diagnostics.
     public init(text: String, path: String) throws {
         for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let content = line.trimmingBlanks
+            let content = line.trimmingInlineWhitespace
             if content.isEmpty || content.hasPrefix("#") { continue }
             let parts = content.split(maxSplits: 1, whereSeparator: { $0 == " " || $0 == "\t" })
             guard parts.count == 2 else {
                 throw Diagnostic(SourceLocation(file: path, line: number + 1), "expected 'TEST[.FS] reason'")
             }
-            reasons[String(parts[0])] = parts[1].trimmingBlanks
+            reasons[String(parts[0])] = parts[1].trimmingInlineWhitespace
         }
     }
 

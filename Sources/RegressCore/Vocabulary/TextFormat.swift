@@ -74,7 +74,7 @@ extension StringProtocol {
     }
 
     /// Without blanks (spaces, tabs: whitespace that is not a line break) at either end.
-    public var trimmingBlanks: String { trimming { $0.isWhitespace && !$0.isNewline } }
+    public var trimmingInlineWhitespace: String { trimming { $0.isWhitespace && !$0.isNewline } }
     /// Without whitespace, line breaks included, at either end.
     public var trimmingWhitespace: String { trimming(where: \.isWhitespace) }
     /// Without line breaks at either end.

@@ -29,7 +29,7 @@ public enum ThisMachine {
             // mkfs.btrfs, mkfs.xfs and mke2fs all take -V; each prints its version first.
             guard let outcome = try? Subprocess.run([filesystem.mkfsTool, "-V"]), outcome.succeeded,
                   let line = outcome.output.split(separator: "\n").first else { continue }
-            versions[filesystem.mkfsTool] = String(line).trimmingBlanks
+            versions[filesystem.mkfsTool] = String(line).trimmingInlineWhitespace
         }
         return versions
     }

@@ -22,7 +22,8 @@ public struct GuestArguments: Equatable, Sendable {
 
     /// Options (each with a value) that the host handles and the guest must not see as given.
     static let hostOnly: Set<String> = ["--kernel", "--vm-memory", "--vm-cpus", "--vm-timeout", "--vm-accel",
-                                        "--timeout-scale", "--results", "--workdir", "--output", "-o", "--report"]
+                                        "--timeout-scale", "--results", "--workdir", "--output", "-o", "--report",
+                                        "--rootfs", "--rootfs-overlay"]
 
     /// - Parameters:
     ///   - runArguments: what followed `run` on the host's command line.

@@ -23,7 +23,16 @@ public struct GuestRun {
         public var showConsole = true
         /// Where the VM's own directory is made: `GuestRun.workDirectory(besides:)` of the run's.
         public var workDirectory = GuestRun.workDirectory(besides: "/var/tmp/regress")
+        /// The root filesystem to boot instead of the host's, and a directory laid over it (the package).
+        public var rootFilesystem: RootFilesystem?
+        public var rootOverlay: String?
         public init() {}
+    }
+
+    /// `--rootfs`: a directory (shared over 9p) or a raw filesystem image (a read-only virtio disk).
+    public enum RootFilesystem: Sendable, Equatable {
+        case directory(String)
+        case image(String)
     }
 
     public enum Problem: Error, CustomStringConvertible {
@@ -77,6 +86,11 @@ public struct GuestRun {
 
     /// The modules a modular kernel needs before it can reach the host's root.
     static let rootModules = ["virtio_pci", "9pnet_virtio", "9p"]
+    /// On a given root filesystem, which has none of the kernel's modules (nor modprobe for the kernel's own
+    /// requests), stage 1 loads them all: crc32c_generic first, which libcrc32c, ext4 and jbd2 ask the crypto
+    /// API for by name (a soft dependency modules.dep does not list; crc32c-intel needs SSE4.2, which TCG's
+    /// CPU lacks).
+    static let givenRootModules = rootModules + ["virtio_blk", "crc32c_generic"] + GuestScript.regressModules
 
     /// What the guest runs: `regress run` with the host's arguments (what followed `run`), and the parsed
     /// values of the ones the host takes over (see GuestArguments).
@@ -125,15 +139,36 @@ public struct GuestRun {
             throw Problem.workDirectory(String(describing: error))
         }
 
-        let stage2 = work + "/guest-init"
-        let script = GuestScript(busybox: busybox, controlDirectory: control, resultsDirectory: resultsDirectory, stage2Path: stage2)
+        // On the host's root the guest reads stage 2 and busybox where they are; on a given root, from a
+        // share of this VM's own files at GuestScript.ownFilesDirectory.
+        let ownFiles = work + "/own"
+        let stage2 = options.rootFilesystem == nil ? work + "/guest-init" : ownFiles + GuestScript.ownFilesDirectory + "/guest-init"
+        let script: GuestScript
+        switch options.rootFilesystem {
+        case nil:
+            script = GuestScript(busybox: busybox, controlDirectory: control, resultsDirectory: resultsDirectory, stage2Path: stage2)
+        case .some(let root):
+            script = GuestScript(busybox: GuestScript.ownFilesDirectory + "/busybox", controlDirectory: control,
+                                 resultsDirectory: resultsDirectory, stage2Path: GuestScript.ownFilesDirectory + "/guest-init",
+                                 root: { if case .image = root { return .disk } else { return .share } }(), overlay: options.rootOverlay != nil)
+        }
         var machine: VirtualMachine
         do {
+            if options.rootFilesystem != nil {
+                try FileManager.default.createDirectory(atPath: ownFiles + GuestScript.ownFilesDirectory, withIntermediateDirectories: true)
+                try FileManager.default.copyItem(atPath: busybox, toPath: ownFiles + GuestScript.ownFilesDirectory + "/busybox")
+            }
             try script.stage2().write(toFile: stage2, atomically: false, encoding: .utf8)
             chmod(stage2, 0o755)
-            if let modulesDirectory = kernel.modulesDirectory {
+            if options.rootFilesystem != nil {
                 let initramfs = work + "/initramfs.cpio"
-                try buildInitramfs(script: script, modules: KernelModules(directory: modulesDirectory)).write(to: URL(fileURLWithPath: initramfs))
+                let modules = try kernel.modulesDirectory.map { try KernelModules(directory: $0) }
+                try buildInitramfs(script: script, modules: modules, loading: GuestRun.givenRootModules).write(to: URL(fileURLWithPath: initramfs))
+                machine = VirtualMachine(kernel: kernel.path, initramfs: initramfs, commandLine: "console=ttyS0 panic=-1 quiet rdinit=/init")
+            } else if let modulesDirectory = kernel.modulesDirectory {
+                let initramfs = work + "/initramfs.cpio"
+                try buildInitramfs(script: script, modules: KernelModules(directory: modulesDirectory), loading: GuestRun.rootModules)
+                    .write(to: URL(fileURLWithPath: initramfs))
                 machine = VirtualMachine(kernel: kernel.path, initramfs: initramfs, commandLine: "console=ttyS0 panic=-1 quiet rdinit=/init")
             } else {
                 // A kernel with virtio-pci and 9p built in mounts the host's root itself and runs stage 2 as init.
@@ -148,8 +183,18 @@ public struct GuestRun {
         machine.cpus = options.cpus
         machine.accelerator = options.accelerator
         machine.childRecordDirectory = work
-        machine.shares = [
-            VirtualMachine.Share(tag: GuestScript.rootTag, hostPath: "/", readOnly: true),
+        switch options.rootFilesystem {
+        case nil: machine.shares = [VirtualMachine.Share(tag: GuestScript.rootTag, hostPath: "/", readOnly: true)]
+        case .directory(let directory): machine.shares = [VirtualMachine.Share(tag: GuestScript.rootTag, hostPath: directory, readOnly: true)]
+        case .image(let image): machine.readOnlyDisks = [image]
+        }
+        if options.rootFilesystem != nil {
+            machine.shares.append(VirtualMachine.Share(tag: GuestScript.ownFilesTag, hostPath: ownFiles, readOnly: true))
+            if let overlay = options.rootOverlay {
+                machine.shares.append(VirtualMachine.Share(tag: GuestScript.overlayTag, hostPath: overlay, readOnly: true))
+            }
+        }
+        machine.shares += [
             VirtualMachine.Share(tag: GuestScript.controlTag, hostPath: control, readOnly: false),
             VirtualMachine.Share(tag: GuestScript.resultsTag, hostPath: resultsDirectory, readOnly: false),
         ]
@@ -164,7 +209,7 @@ public struct GuestRun {
             if line.hasPrefix(GuestMarker.booted) { seen.sawBoot = true }
             if line.hasPrefix(GuestMarker.started) { seen.sawStart = true }
             if line.hasPrefix(GuestMarker.missing) {
-                seen.missing = String(line.dropFirst(GuestMarker.missing.count)).trimmingBlanks
+                seen.missing = String(line.dropFirst(GuestMarker.missing.count)).trimmingInlineWhitespace
             }
         }
         switch ending {
@@ -204,16 +249,17 @@ public struct GuestRun {
         return Result(outcome: GuestOutcome.decide(seen), standardOutput: standardOutput, consoleLog: keptConsole, copiedFiles: copiedFiles)
     }
 
-    /// busybox, the stage 1 script and the modules that reach the host's root, dependencies first.
-    func buildInitramfs(script: GuestScript, modules: KernelModules) throws -> Data {
+    /// busybox, the stage 1 script and the modules `loading` names (those the kernel has as modules),
+    /// dependencies first.
+    func buildInitramfs(script: GuestScript, modules: KernelModules?, loading: [String]) throws -> Data {
         var archive = Initramfs()
         for directory in ["bin", "dev", "proc", "sys", "newroot", "modules"] { archive.directory(directory) }
         archive.characterDevice("dev/console", major: 5, minor: 1)
         archive.file("bin/busybox", contents: try Data(contentsOf: URL(fileURLWithPath: busybox)), executable: true)
         var inside: [String] = []
-        for file in modules.loadOrder(GuestRun.rootModules).files {
+        for file in modules?.loadOrder(loading).files ?? [] {
             let name = "modules/" + URL(fileURLWithPath: file).lastPathComponent
-            archive.file(name, contents: try Data(contentsOf: URL(fileURLWithPath: modules.directory + "/" + file)))
+            archive.file(name, contents: try Data(contentsOf: URL(fileURLWithPath: modules!.directory + "/" + file)))
             inside.append("/" + name)
         }
         archive.file("init", contents: Data(script.stage1(moduleFiles: inside).utf8), executable: true)

@@ -8,6 +8,12 @@
 /// root over 9p and switch_roots to it. A kernel with virtio-pci and 9p built in mounts that root itself
 /// (`root=/dev/root rootfstype=9p`) and starts stage 2 directly as init.
 ///
+/// With `--rootfs`, the root is a given root filesystem instead (a directory shared over 9p, or an image on
+/// the first virtio disk), and stage 1 always runs: it loads every module the kernel has for regress (the
+/// rootfs has none of the kernel's), and lays over the read-only root, read-only too, this VM's own files
+/// (busybox and stage 2, in /.regress-vm) and the `--rootfs-overlay` directory (the package, say), then
+/// hands over to stage 2 on that stack.
+///
 /// Stage 2 (`guest-init` in the VM's work directory, read through the read-only root) mounts /proc, /sys,
 /// /dev, loads the other modules, puts a tmpfs-backed overlay over the read-only root (so /tmp, /var/tmp
 /// and regress's work directory are writable, in the guest's RAM, and every host path is where it is on
@@ -19,6 +25,20 @@ public struct GuestScript {
     public static let rootTag = "/dev/root"
     public static let controlTag = "regress-control"
     public static let resultsTag = "regress-results"
+    /// With --rootfs: this VM's own files, and the directory laid over the rootfs.
+    public static let ownFilesTag = "regress-own"
+    public static let overlayTag = "regress-overlay"
+    /// Where the VM's own files are in a guest booted on another root filesystem.
+    public static let ownFilesDirectory = "/.regress-vm"
+
+    /// What the guest's root is: the host's own (over 9p), or a given root filesystem.
+    public enum Root: Sendable, Equatable {
+        case host
+        /// A directory of the host shared over 9p as `rootTag`.
+        case share
+        /// An image on the first virtio disk (/dev/vda).
+        case disk
+    }
 
     /// busybox on the host (static: stage 1 copies it into the initramfs too).
     let busybox: String
@@ -30,20 +50,79 @@ public struct GuestScript {
     let stage2Path: String
     /// Modules stage 2 loads with modprobe when the kernel's modules are installed on the host.
     let modules: [String]
+    let root: Root
+    /// Whether a directory is laid over a given root filesystem (`overlayTag`).
+    let overlay: Bool
+
+    public static let regressModules = ["loop", "fuse", "overlay", "btrfs", "xfs", "ext4", "dm-flakey", "dm-log-writes"]
 
     public init(busybox: String, controlDirectory: String, resultsDirectory: String, stage2Path: String,
-                modules: [String] = ["loop", "fuse", "overlay", "btrfs", "xfs", "ext4", "dm-flakey", "dm-log-writes"]) {
+                modules: [String] = GuestScript.regressModules, root: Root = .host, overlay: Bool = false) {
         self.busybox = busybox
         self.controlDirectory = controlDirectory
         self.resultsDirectory = resultsDirectory
         self.stage2Path = stage2Path
         self.modules = modules
+        self.root = root
+        self.overlay = overlay
     }
 
     static let ninePOptions = "trans=virtio,version=9p2000.L,msize=512000"
 
     /// `/init` of the initramfs: `moduleFiles` are paths inside the initramfs, in load order.
     public func stage1(moduleFiles: [String]) -> String {
+        root == .host ? hostRootStage1(moduleFiles: moduleFiles) : givenRootStage1(moduleFiles: moduleFiles)
+    }
+
+    /// Stage 1 for a given root filesystem: the root read-only, this VM's files and the overlay directory
+    /// over it (a read-only overlay of read-only layers: stage 2 puts its writable one on top, as on the host's).
+    func givenRootStage1(moduleFiles: [String]) -> String {
+        let mountRoot: String
+        switch root {
+        case .share, .host:
+            mountRoot = """
+            $b mount -t 9p -o ro,cache=loose,\(GuestScript.ninePOptions) \(shellQuote(GuestScript.rootTag)) /lower \\
+                || missing "the root filesystem over 9p (CONFIG_VIRTIO_PCI, CONFIG_NET_9P_VIRTIO, CONFIG_9P_FS)"
+            """
+        case .disk:
+            mountRoot = """
+            $b mount -o ro /dev/vda /lower || missing "the root filesystem image on /dev/vda (CONFIG_VIRTIO_BLK and the image's filesystem)"
+            """
+        }
+        var layers = "/own"
+        var mountOverlay = ""
+        if overlay {
+            layers += ":/overlay"
+            mountOverlay = """
+            $b mount -t 9p -o ro,cache=loose,\(GuestScript.ninePOptions) \(GuestScript.overlayTag) /overlay \\
+                || missing "the --rootfs-overlay directory over 9p (CONFIG_NET_9P_VIRTIO, CONFIG_9P_FS)"
+            """
+        }
+        return """
+        #!/bin/busybox sh
+        # regress run --kernel --rootfs, stage 1: the given root filesystem with this VM's files over it, then stage 2.
+        b=/bin/busybox
+        missing() {
+            echo "\(GuestMarker.missing) $1"
+            $b poweroff -f
+        }
+        $b mount -t proc proc /proc
+        $b mount -t devtmpfs devtmpfs /dev 2>/dev/null
+        echo "\(GuestMarker.initramfs) $($b cut -d' ' -f1 /proc/uptime)"
+        \(moduleFiles.map { "$b insmod \(shellQuote($0)) || echo \"\(GuestMarker.prefix) insmod \($0) failed\"" }.joined(separator: "\n"))
+        $b mkdir -p /lower /own /overlay
+        \(mountRoot)
+        $b mount -t 9p -o ro,cache=loose,\(GuestScript.ninePOptions) \(GuestScript.ownFilesTag) /own \\
+            || missing "this VM's files over 9p (CONFIG_NET_9P_VIRTIO, CONFIG_9P_FS)"
+        \(mountOverlay)
+        $b mount -t overlay -o ro,lowerdir=\(layers):/lower overlay /newroot || missing "overlayfs (CONFIG_OVERLAY_FS)"
+        $b umount /dev 2>/dev/null
+        $b umount /proc
+        exec $b switch_root /newroot \(shellQuote(busybox)) sh \(shellQuote(stage2Path))
+        """ + "\n"
+    }
+
+    func hostRootStage1(moduleFiles: [String]) -> String {
         """
         #!/bin/busybox sh
         # regress run --kernel, stage 1: reach the host's root over 9p, then hand over to stage 2.
@@ -110,6 +189,8 @@ public struct GuestScript {
         root=/run/regress-vm/root
         $b mount -t overlay -o lowerdir=/,upperdir=/run/regress-vm/upper,workdir=/run/regress-vm/work overlay $root \\
             || missing "overlayfs (CONFIG_OVERLAY_FS)"
+        # On a given root filesystem the host's paths of the shares are not there yet.
+        $b mkdir -p "$root$control" "$root"\(shellQuote(resultsDirectory))
         $b mount -t 9p -o \(GuestScript.ninePOptions) \(GuestScript.controlTag) "$root$control" \\
             || missing "the control share over 9p (CONFIG_NET_9P_VIRTIO, CONFIG_9P_FS)"
         $b mount -t 9p -o \(GuestScript.ninePOptions) \(GuestScript.resultsTag) "$root"\(shellQuote(resultsDirectory)) \\

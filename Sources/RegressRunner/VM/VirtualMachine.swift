@@ -39,6 +39,8 @@ public struct VirtualMachine: Sendable {
     public var cpus = 1
     public var accelerator = Accelerator.tcg
     public var shares: [Share] = []
+    /// Raw images the guest sees read-only as virtio disks, /dev/vda first.
+    public var readOnlyDisks: [String] = []
     /// Where QEMU's pid and start time are written once it runs (a work directory with an owner record):
     /// if regress is killed, the next clean-up ends the VM (see Cleanup).
     public var childRecordDirectory: String?
@@ -65,6 +67,10 @@ public struct VirtualMachine: Sendable {
             "-serial", "stdio", "-monitor", "none",
         ]
         if let initramfs { arguments += ["-initrd", initramfs] }
+        for disk in readOnlyDisks {
+            // A file name with a comma would split QEMU's option list: commas are doubled, as QEMU reads them.
+            arguments += ["-drive", "file=\(disk.replacing(",", with: ",,")),format=raw,if=virtio,readonly=on"]
+        }
         for (number, share) in shares.enumerated() {
             // multidevs=remap: the host's root spans several filesystems; without it their inode numbers collide.
             var fsdev = "local,id=share\(number),path=\(share.hostPath),security_model=none,multidevs=remap"
