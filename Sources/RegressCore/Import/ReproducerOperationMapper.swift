@@ -128,7 +128,8 @@ public struct ReproducerOperationMapper {
         // What is echoed to the terminal is for a person, whatever it holds.
         if (name == "echo" || name == "printf") && command.writesToTerminal { return [.terminalOutput] }
         let setsUpDevice = ["mount", "umount", "mke2fs"].contains(name) || name.hasPrefix("mkfs")
-        let unknown = command.unexpanded.filter { !(setsUpDevice && command.argv.contains($0)) }
+        // A device-mapper table's size and device are regress's own (its emulated disk).
+        let unknown = name == "dmsetup" ? [] : command.unexpanded.filter { !(setsUpDevice && command.argv.contains($0)) }
         if !unknown.isEmpty {
             return [.unrecognised("\(ImportAccounting.unique(unknown).joined(separator: ", ")) not expanded (no value in the script)")]
         }
@@ -166,6 +167,7 @@ public struct ReproducerOperationMapper {
         case "stat" where arguments.count == 3 && ["-c", "--format", "--printf"].contains(arguments[0]) && arguments[1] == "%s":
             return files([arguments[2]]) { .checksum(file: $0) }
         case "btrfs": return mapBtrfs(arguments)
+        case "dmsetup": return mapDmsetup(arguments)
         case "cd":
             workingDirectory = arguments.first.map(Self.normalise)
             return [.setupIgnored("cd: later relative paths start from \(arguments.first ?? "~")")]
@@ -335,6 +337,14 @@ public struct ReproducerOperationMapper {
 
     private func mapWrite(_ path: String, _ text: String, append: Bool) -> [ReproducerOperation] {
         if path.hasPrefix("/proc/sys/vm/drop_caches") { return [.dropCaches] }
+        // Magic SysRq: `b` reboots at once, without syncing or unmounting (a power failure), `s` syncs.
+        if path == "/proc/sysrq-trigger" {
+            switch text.trimmingBlanks {
+            case "b", "c", "o": return [.powerFail]
+            case "s": return [.sync(file: nil)]
+            default: return [.unrecognised("sysrq '\(text.trimmingBlanks)' has no operation")]
+            }
+        }
         // SCSI disk taken offline (`echo offline > /sys/…/device/state`): nothing more reaches it, as in
         // a power failure; `running` brings it back, which the power cut's own remount does.
         if path.hasPrefix("/sys/"), path.hasSuffix("/device/state") {
@@ -489,6 +499,45 @@ public struct ReproducerOperationMapper {
         return [.unrecognised("btrfs \(words[0]) \(words[1]) has no operation")]
     }
 
+    /// dm-flakey written out, as `_flakey_drop_and_remount` does it: `dmsetup load DEV --table "0 N flakey
+    /// DEV 0 0 180 1 drop_writes"` (writes dropped from now on, which with the unmount after it is a power
+    /// cut), a `linear` or an always-up flakey table (writes allowed again), `error_writes` (writes fail).
+    /// Suspending, resuming and making the device are the emulated disk's own business.
+    private func mapDmsetup(_ arguments: [String]) -> [ReproducerOperation] {
+        guard let subcommand = arguments.first else { return [.unrecognised("dmsetup without a command")] }
+        switch subcommand {
+        case "suspend", "resume", "remove", "mknodes", "info", "status", "table", "ls", "wait", "udevcomplete_all":
+            return [.setupIgnored("dmsetup \(subcommand): regress's emulated disk needs no device-mapper")]
+        case "create", "load", "reload":
+            let table: String
+            if let at = arguments.firstIndex(of: "--table"), at + 1 < arguments.count { table = arguments[at + 1] }
+            else if let inline = arguments.first(where: { $0.hasPrefix("--table=") }) { table = String(inline.dropFirst(8)) }
+            else { return [.unrecognised("dmsetup \(subcommand) without --table: the table comes from standard input")] }
+            let fields = table.split(separator: " ").map(String.init)
+            guard fields.count >= 3 else { return [.unrecognised("dmsetup table '\(table)'")] }
+            switch fields[2] {
+            case "linear", "log-writes":
+                return [subcommand == "create" ? .setupIgnored("dmsetup create: regress's emulated disk needs no device-mapper") : .flakeyAllowWrites]
+            case "flakey":
+                // flakey DEV OFFSET UP DOWN [N FEATURES…]: what happens while down.
+                let features = fields.count > 7 ? Array(fields[7...]) : []
+                let down = fields.count > 6 ? fields[6] : "0"
+                if features.contains("drop_writes") { return [.flakeyDropWrites] }
+                if features.contains("error_writes") || (down != "0" && features.isEmpty && fields.count > 5 && fields[5] == "0") { return [.errorWrites] }
+                if down == "0" {
+                    return [subcommand == "create" ? .setupIgnored("dmsetup create: regress's emulated disk needs no dm-flakey") : .flakeyAllowWrites]
+                }
+                return [.unrecognised("a dm-flakey table that is up and down in turns ('\(table)')")]
+            case "error": return [.errorWrites]
+            default: return [.unrecognised("a device-mapper '\(fields[2])' table")]
+            }
+        case "message":
+            if arguments.count >= 5, arguments[3] == "mark" { return [.powerFail] }
+            return [.unrecognised("dmsetup message \(arguments.dropFirst().joined(separator: " "))")]
+        default: return [.unrecognised("dmsetup \(subcommand) has no operation")]
+        }
+    }
+
     private func mapSysctl(_ arguments: [String]) -> [ReproducerOperation] {
         guard let setting = arguments.first(where: { $0.contains("=") }) else { return [.unrecognised("sysctl without a setting")] }
         let key = setting.split(separator: "=", maxSplits: 1)
@@ -532,6 +581,15 @@ public struct ReproducerOperationMapper {
             default: return [.unrecognised("_load_flakey_table \(arguments.joined(separator: " "))")]
             }
         case "_init_flakey", "_cleanup_flakey": return [.setupIgnored("regress's emulated disk needs no dm-flakey")]
+        // dm-log-writes: a test marks the log where it would cut the power, and later replays the log up
+        // to the mark and mounts what it left: a power cut at the mark.
+        case "_log_writes_mark": return [.powerFail]
+        case "_log_writes_init", "_log_writes_remove", "_log_writes_cleanup", "_log_writes_replay_log", "_log_writes_replay_log_range",
+             "_require_log_writes", "_require_log_writes_dax_mountopt":
+            return [.setupIgnored("the power cut at the log's mark stands for the log's replay")]
+        case "_log_writes_mkfs": return [.mkfs(filesystem: nil, options: arguments)]
+        case "_log_writes_mount": return [.mount(filesystem: nil, options: [])]
+        case "_log_writes_unmount": return [.umount]
         case "_scratch_drop_caches", "_drop_caches": return [.dropCaches]
         case "_hexdump", "_md5_checksum", "_od", "_sha256_checksum":
             return files(arguments.filter { !$0.hasPrefix("-") }) { .checksum(file: $0) }

@@ -40,15 +40,35 @@ public struct ShellScript: Equatable, Sendable {
     /// The longest loop the front end unrolls; a longer one is reported instead.
     public static let loopBound = 4096
 
-    public static func parse(_ text: String, firstLine: Int = 1, variables: [String: String] = fstestsDefaults) -> ShellScript {
-        let split = text.split(separator: "\n", omittingEmptySubsequences: false)
-        return parse(split.enumerated().map { NumberedLine(number: firstLine + $0.offset, text: String($0.element)) }, variables: variables)
+    /// What unrolling may cost in total, over every loop and function call of one top-level command
+    /// (nested loops multiply: fstests' xfs/227 runs 9 × 11 × 16 × 20 bodies and grows a string in the
+    /// innermost one). Past any of them the top-level command is "too large to unroll" and makes no
+    /// command; the front end goes on with the next one.
+    public struct UnrollBudget: Equatable, Sendable {
+        /// Commands recorded.
+        public var commands = 5_000
+        /// Loop bodies and function bodies run.
+        public var bodies = 10_000
+        /// Bytes of the values assigned to variables (a string grown in a loop).
+        public var bytes = 4 << 20
+        /// Wall time of the whole script, the last resort: the counts above come first and are the same
+        /// from run to run.
+        public var time: Duration = .seconds(1)
+
+        public init() {}
     }
 
-    public static func parse(_ lines: [NumberedLine], variables: [String: String] = fstestsDefaults) -> ShellScript {
+    public static func parse(_ text: String, firstLine: Int = 1, variables: [String: String] = fstestsDefaults,
+                             budget: UnrollBudget = UnrollBudget()) -> ShellScript {
+        let split = text.split(separator: "\n", omittingEmptySubsequences: false)
+        return parse(split.enumerated().map { NumberedLine(number: firstLine + $0.offset, text: String($0.element)) }, variables: variables, budget: budget)
+    }
+
+    public static func parse(_ lines: [NumberedLine], variables: [String: String] = fstestsDefaults,
+                             budget: UnrollBudget = UnrollBudget()) -> ShellScript {
         let lexed = ShellLexer.lex(lines)
         let tree = ShellSyntaxParser.parse(lexed.tokens)
-        var interpreter = ShellInterpreter(variables: variables)
+        var interpreter = ShellInterpreter(variables: variables, budget: budget)
         interpreter.run(tree)
         var consumed = interpreter.consumed
         for (line, _) in lexed.comments where consumed[line] == nil { consumed[line] = .comment }
@@ -75,8 +95,61 @@ struct ShellInterpreter {
     private var freeSpaceVariables: Set<String> = []
     private var positional: [String] = []
     private var callDepth = 0
+    /// What is left of the budget, and why it ran out (then every node returns at once, up to the
+    /// top-level command that started the unrolling).
+    private var budget: ShellScript.UnrollBudget
+    private let limits: ShellScript.UnrollBudget
+    private let deadline: ContinuousClock.Instant
+    private var exhausted: String?
+    /// Loops and function calls being run; 0 at the script's top level.
+    private var unrollDepth = 0
 
-    init(variables: [String: String]) { self.variables = variables }
+    init(variables: [String: String], budget: ShellScript.UnrollBudget = ShellScript.UnrollBudget()) {
+        self.variables = variables
+        self.budget = budget
+        self.limits = budget
+        self.deadline = ContinuousClock.now + budget.time
+    }
+
+    /// Takes one unit of work; false (and the reason noted) when the budget is spent.
+    private mutating func spend(commands: Int = 0, bodies: Int = 0, bytes: Int = 0) -> Bool {
+        guard exhausted == nil else { return false }
+        budget.commands -= commands
+        budget.bodies -= bodies
+        budget.bytes -= bytes
+        if budget.commands < 0 { exhausted = "more than \(limits.commands) commands" }
+        else if budget.bodies < 0 { exhausted = "more than \(limits.bodies) loop or function bodies" }
+        else if budget.bytes < 0 { exhausted = "more than \(limits.bytes >> 20) MiB of variable values" }
+        else if bodies > 0 && ContinuousClock.now > deadline { exhausted = "more than \(limits.time) of unrolling" }
+        return exhausted == nil
+    }
+
+    /// Runs a loop or a function call. At the top level, one that spends the budget leaves no command:
+    /// its lines, and those of the commands it made, are "too large to unroll", and the budget is what it
+    /// was before it, for the rest of the script.
+    private mutating func unrolling(_ lines: ClosedRange<Int>, _ body: (inout ShellInterpreter) -> Void) {
+        guard exhausted == nil else { return }
+        guard unrollDepth == 0 else {
+            unrollDepth += 1
+            body(&self)
+            unrollDepth -= 1
+            return
+        }
+        let (commandCount, saved, savedVariables) = (commands.count, budget, variables)
+        unrollDepth += 1
+        body(&self)
+        unrollDepth -= 1
+        guard let why = exhausted else { return }
+        let tooLarge = "too large to unroll: \(why)"
+        for command in commands[commandCount...] {
+            for line in command.lines where unsupported[line] == nil { unsupported[line] = tooLarge }
+        }
+        commands.removeSubrange(commandCount...)
+        for line in lines where unsupported[line] == nil { unsupported[line] = tooLarge }
+        budget = saved
+        variables = savedVariables
+        exhausted = ContinuousClock.now > deadline ? why : nil
+    }
 
     mutating func run(_ node: ShellNode) {
         run(node, connector: nil)
@@ -88,6 +161,7 @@ struct ShellInterpreter {
     }
 
     private mutating func run(_ node: ShellNode, connector: String?) {
+        guard exhausted == nil else { return }
         switch node {
         case .simple(let simple):
             runSimple(simple, pipeline: nil, connector: connector)
@@ -124,9 +198,9 @@ struct ShellInterpreter {
             markStructure(lines, subshell ? "subshell" : "group")
             run(body, connector: connector)
         case .forLoop(let variable, let words, let body, let lines):
-            runFor(variable: variable, words: words, body: body, lines: lines)
+            unrolling(lines) { $0.runFor(variable: variable, words: words, body: body, lines: lines) }
         case .arithmeticFor(let initial, let condition, let step, let body, let lines):
-            runArithmeticFor(initial: initial, condition: condition, step: step, body: body, lines: lines)
+            unrolling(lines) { $0.runArithmeticFor(initial: initial, condition: condition, step: step, body: body, lines: lines) }
         case .function(let name, let body, let lines):
             functions[name] = (body, lines)
             markStructure(lines, "function")
@@ -166,6 +240,7 @@ struct ShellInterpreter {
         }
         markLoop(lines, body: body, "for \(variable): \(values.count) iterations")
         for value in values {
+            guard spend(bodies: 1) else { return }
             variables[variable] = value
             run(body, connector: nil)
         }
@@ -292,6 +367,7 @@ struct ShellInterpreter {
         guard assignArithmetic(initial) else { return }
         markLoop(lines, body: body, "for ((\(initial); \(condition); \(step))): \(iterations) iterations")
         for _ in 0..<iterations {
+            guard spend(bodies: 1) else { return }
             run(body, connector: nil)
             _ = assignArithmetic(step)
         }
@@ -337,6 +413,9 @@ struct ShellInterpreter {
             unexpanded += expansion.unexpanded
         }
         if argv.first == "export" || argv.first == "local" || argv.first == "readonly" {
+            // `local NAME` starts the name empty in the function (else a string grown in a function
+            // called in a loop grows across the calls).
+            if argv.first == "local" { argv = [argv[0]] + argv.dropFirst().map { $0.contains("=") ? $0 : $0 + "=" } }
             let assignments = argv.dropFirst().filter { $0.contains("=") }
             if assignments.count == argv.count - 1 {
                 for assignment in assignments {
@@ -353,6 +432,7 @@ struct ShellInterpreter {
                 captureOutput(of: String(substitution.dropFirst(2).dropLast()), into: environment.keys.sorted().first ?? "", node: node)
                 return
             }
+            guard spend(bytes: environment.values.reduce(0) { $0 + $1.utf8.count }) else { return }
             for (name, value) in environment { variables[name] = value }
             let text = environment.keys.sorted().map { "\($0)=\(environment[$0]!)" }.joined(separator: " ")
             for line in node.lines where consumed[line] == nil { consumed[line] = .assignment(text) }
@@ -362,12 +442,16 @@ struct ShellInterpreter {
             calledFunctions.insert(name)
             // The call's own line runs the function's lines, which carry the commands.
             for line in node.lines where consumed[line] == nil { consumed[line] = .structure("calls \(name), whose lines follow") }
-            let saved = positional
-            positional = Array(argv.dropFirst())
-            callDepth += 1
-            run(function.body, connector: connector)
-            callDepth -= 1
-            positional = saved
+            let arguments = Array(argv.dropFirst())
+            unrolling(node.lines) { interpreter in
+                guard interpreter.spend(bodies: 1) else { return }
+                let saved = interpreter.positional
+                interpreter.positional = arguments
+                interpreter.callDepth += 1
+                interpreter.run(function.body, connector: connector)
+                interpreter.callDepth -= 1
+                interpreter.positional = saved
+            }
             return
         }
         var redirections: [ShellRedirection] = []
@@ -381,6 +465,7 @@ struct ShellInterpreter {
             redirections.append(ShellRedirection(descriptor: redirection.descriptor, op: redirection.op, target: target,
                                                  hereDocument: redirection.hereDocument))
         }
+        guard spend(commands: 1) else { return }
         commands.append(ShellCommand(argv: argv, environment: environment, redirections: redirections,
                                      firstLine: node.lines.lowerBound, lastLine: node.lines.upperBound,
                                      pipeline: pipeline, connector: connector, unexpanded: unexpanded))

@@ -10,6 +10,10 @@ public struct StepRendering {
     /// A power cut happened and nothing was unmounted or mounted since: the script's next `mount`
     /// is the one after the reboot, which `power-cut` already does.
     private var afterPowerCut = false
+    /// dm-flakey drops writes from now on, and no step ran since: if the unmount comes next, nothing the
+    /// unmount writes reaches the disk and the mount after it finds what a power failure leaves
+    /// (`_flakey_drop_and_remount` written out): a `power-cut`, never a clean remount.
+    private var droppingWrites = false
     /// A step was written: a mkfs now would start over on a new filesystem, which a test cannot do.
     private var stepsWritten = false
     /// The filesystem the script made, which its mount options are for.
@@ -27,6 +31,11 @@ public struct StepRendering {
         var lines: [String] = []
         var ignored: [String] = []
         for operation in operations {
+            // Writes dropped and then a step before the unmount: the drop is the emulated disk's.
+            if droppingWrites, StepRendering.touchesTheFilesystem(operation) {
+                droppingWrites = false
+                lines.append("drop-writes 0 0")
+            }
             switch render(operation) {
             case .translated(let rendered): lines += rendered
             case .ignored(let why): ignored.append(why)
@@ -56,6 +65,18 @@ public struct StepRendering {
         }
         if !checked.isEmpty || ignored.isEmpty { return .translated(checked) }
         return .ignored(ignored.joined(separator: "; "))
+    }
+
+    /// Operations that run a step on the filesystem while it is mounted (not the unmount, not setup).
+    static func touchesTheFilesystem(_ operation: ReproducerOperation) -> Bool {
+        switch operation {
+        case .umount, .flakeyDropWrites, .flakeyAllowWrites, .setupIgnored, .terminalOutput, .metadata, .requireFeature, .unrecognised, .sleep,
+             .mkfs, .mount, .powerFail:
+            return false
+        case .remount, .cycleMount, .shutdown, .errorWrites, .dropCaches, .kernelSetting, .sync, .syncfs, .xfsIO, .touch, .writeText,
+             .copyReflink, .copy, .mkdir, .rm, .mv, .ln, .truncate, .chattr, .fallocate, .dd, .checksum, .extentCount:
+            return true
+        }
     }
 
     static func isHeaderLine(_ line: String) -> Bool {
@@ -99,6 +120,12 @@ public struct StepRendering {
             return .translated(options.isEmpty ? [] : ["\(key): " + options.joined(separator: ",")])
         case .umount:
             guard mounted else { return .ignored("an unmount before the script mounted anything: regress mounts and unmounts the test filesystem itself") }
+            if droppingWrites {
+                // The power cut: the mount after it is the one after the reboot.
+                droppingWrites = false
+                afterPowerCut = true
+                return .translated(["power-cut"])
+            }
             mounted = false
             afterPowerCut = false
             return .translated([])
@@ -111,8 +138,13 @@ public struct StepRendering {
         case .shutdown(let flushLog):
             afterShutdown = true
             return flushLog ? .untranslated("a shutdown that flushes the log first") : .translated(["power-cut"])
-        case .flakeyDropWrites: return .translated(["drop-writes 0 0"])
-        case .flakeyAllowWrites: return .translated(["clear-faults"])
+        case .flakeyDropWrites:
+            droppingWrites = true
+            return .ignored("dm-flakey drops writes from here: with the unmount after it, a power cut")
+        case .flakeyAllowWrites:
+            if afterPowerCut { return .ignored("writes allowed again: the power cut's reboot brings the disk back") }
+            if droppingWrites { droppingWrites = false; return .ignored("writes dropped and allowed again with no step between") }
+            return .translated(["clear-faults"])
         case .errorWrites: return .translated(["inject-error EIO"])
         case .dropCaches: return .translated(["drop-caches"])
         case .kernelSetting(let path, let value): return .untranslated("kernel setting \(path) = \(value) has no step")

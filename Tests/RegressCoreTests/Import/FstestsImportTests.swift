@@ -1,0 +1,258 @@
+import XCTest
+@testable import RegressCore
+
+/// The importer on fstests' own tests (kdave/xfstests at 63a29724): each test feeds a snippet of a real
+/// test, cited by its path, and checks that the test's check survives the import.
+final class FstestsImportTests: XCTestCase {
+    private func dispositions(_ lines: [ImportLine]) -> [Int: ImportLine.Disposition] {
+        Dictionary(uniqueKeysWithValues: lines.map { ($0.number, $0.disposition) })
+    }
+
+    private func why(_ disposition: ImportLine.Disposition?) -> String? {
+        if case .untranslated(let why)? = disposition { return why }
+        return nil
+    }
+
+    // MARK: - No silent drops
+
+    /// tests/generic/676: the whole test is one program run at column 0. A shell program has no prose.
+    func testAProgramLineAtColumnZeroOfAShellScriptIsACommand() {
+        let text = """
+        #! /bin/bash
+        # SPDX-License-Identifier: GPL-2.0
+        #
+        # FS QA Test 676
+        #
+        . ./common/preamble
+        _begin_fstest auto quick
+
+        files=4000
+        seed=$RANDOM
+
+        mkdir $dir
+        echo "Using seed $seed" >> $seqres.full
+        $here/src/t_readdir_3 $dir $files $seed >> $seqres.full
+
+        status=0
+        exit
+        """
+        let lines = ImportFrontEnd(text).lines
+        for line in lines {
+            if case .ignored(.prose) = line.disposition { XCTFail("line \(line.number) taken for prose: \(line.text)") }
+        }
+        XCTAssertNotNil(why(dispositions(lines)[14]), "the program line is a command, translated or UNTRANSLATED")
+        XCTAssertEqual(dispositions(lines)[7], .ignored(.setup("groups: auto quick (test metadata)")))
+    }
+
+    /// A subshell at column 0 of a mail is a command too (tests/generic/483 writes `( … ) | filter` the same way).
+    func testASubshellAtColumnZeroIsACommand() {
+        let text = """
+        The reproducer:
+
+        mkfs.xfs -f /dev/sdb
+        mount /dev/sdb /mnt
+        (cd /mnt && xfs_io -f -c "pwrite 0 4k" foo)
+        umount /mnt
+        """
+        let lines = ImportFrontEnd(text).lines
+        XCTAssertEqual(ScriptFinder.find(in: text).lines[4].kind, .script)
+        if case .ignored(.prose) = dispositions(lines)[5] { XCTFail("the subshell was taken for prose") }
+    }
+
+    /// The account stays one line per input line: a word that holds a newline is written `\n`, and the
+    /// steps of an unrolled loop are folded (tests/generic/415 made a 1.58 MB line).
+    func testTheAccountEscapesNewlinesAndFoldsAnUnrolledLoop() {
+        let text = """
+        mkfs.xfs -f /dev/sdb
+        mount /dev/sdb /mnt
+        for i in $(seq 0 99); do xfs_io -f -c "pwrite $((i * 4096)) 4096" /mnt/foo; done
+        [ "a
+        b" -x /mnt/foo ]
+        """
+        let report = ImportReport.render(ImportFrontEnd(text).lines)
+        let lines = report.split(separator: "\n")
+        XCTAssertEqual(lines.count, 5 + 1, "one line an input line, and the summary")
+        XCTAssertTrue(lines[2].contains("(100 steps in all)"), String(lines[2]))
+        XCTAssertLessThan(lines[2].count, 400)
+        XCTAssertTrue(lines[3].contains("the test 'a\\nb -x /mnt/foo' has no operation"), String(lines[3]))
+        XCTAssertEqual(ImportAccounting.folded(["a 1", "a 2", "a 3", "a 4"]), "a 1; a 2; and 2 more like them")
+    }
+
+    // MARK: - Bounded unrolling
+
+    /// tests/xfs/227: loops nested four deep around a function that grows a string (`cmd_str="-c … $cmd_str"`).
+    /// The total budget, not each loop's own bound, stops it, with a clear line, and the rest of the script
+    /// is still read.
+    func testNestedLoopsStopAtTheTotalBudget() {
+        let text = """
+        create_data()
+        {
+            local blocks=$1
+            local cmd_str
+            for off in `seq $blocks -1 0`; do
+                cmd_str="-c \\"resvsp $((off * 4096)) 4096\\" $cmd_str"
+            done
+            xfs_io -f $cmd_str $2
+        }
+        for n in `seq 4 1 12`; do
+            for i in `seq 5 1 15`; do
+                for j in `seq 5 1 20`; do
+                    create_data $j /mnt/scratch/t.$i.$j
+                done
+            done
+        done
+        xfs_io -f -c "pwrite 0 4k" /mnt/scratch/after
+        """
+        var budget = ShellScript.UnrollBudget()
+        budget.commands = 500
+        budget.time = .seconds(600)
+        let script = ShellScript.parse(text, budget: budget)
+        XCTAssertEqual(script.commands.map { $0.argv.last }, ["/mnt/scratch/after"], "the loop makes no command; the line after it does")
+        XCTAssertEqual(script.unsupported[10], "too large to unroll: more than 500 commands")
+        XCTAssertEqual(script.unsupported[8], "too large to unroll: more than 500 commands", "the lines of the commands it made say so too")
+    }
+
+    /// `local NAME` starts the name empty, so a string grown in a function does not grow across calls.
+    func testLocalWithoutAValueStartsEmpty() {
+        let text = """
+        f()
+        {
+            local s
+            s="x$s"
+            echo $s > /mnt/scratch/out
+        }
+        f
+        f
+        """
+        let script = ShellScript.parse(text)
+        XCTAssertEqual(script.commands.map(\.argv), [["echo", "x"], ["echo", "x"]])
+    }
+
+    // MARK: - Golden output
+
+    /// tests/btrfs/113 and its .out: the clone must fail (`clone failed: Invalid argument`); the import
+    /// must not make it a clone that is expected to succeed.
+    func testAnErrorOfTheGoldenOutputBecomesTheStepsExpectation() {
+        let test = """
+        #! /bin/bash
+        . ./common/preamble
+        _begin_fstest auto quick compress clone
+        _require_scratch
+        _require_cloner
+        _scratch_mkfs >>$seqres.full 2>&1
+        _scratch_mount "-o compress"
+        $XFS_IO_PROG -f -c "pwrite -S 0xa1 0 128"   \\
+                -c "pwrite -S 0x2a 128 384" \\
+                $SCRATCH_MNT/foo | _filter_xfs_io
+        $XFS_IO_PROG -f -c "pwrite -S 0xbb 0 256" $SCRATCH_MNT/bar | _filter_xfs_io
+        sync
+        $XFS_IO_PROG -c "truncate 128" $SCRATCH_MNT/foo
+        $CLONER_PROG -s 0 -d 0 -l 0 $SCRATCH_MNT/foo $SCRATCH_MNT/bar \\
+            | _filter_btrfs_cloner_error
+        echo "File bar's content after the clone operation:"
+        od -t x1 $SCRATCH_MNT/bar
+        status=0
+        exit
+        """
+        let golden = """
+        QA output created by 113
+        wrote 128/128 bytes at offset 0
+        XXX Bytes, X ops; XX:XX:XX.X (XXX YYY/sec and XXX ops/sec)
+        wrote 384/384 bytes at offset 128
+        XXX Bytes, X ops; XX:XX:XX.X (XXX YYY/sec and XXX ops/sec)
+        wrote 256/256 bytes at offset 0
+        XXX Bytes, X ops; XX:XX:XX.X (XXX YYY/sec and XXX ops/sec)
+        clone failed: Invalid argument
+        File bar's content after the clone operation:
+        0000000 bb bb bb bb bb bb bb bb bb bb bb bb bb bb bb bb
+        *
+        0000400
+
+        """
+        let output = ReproducerImporter().importScript(test, name: "btrfs/113", inputPath: "tests/btrfs/113", goldenOutput: golden)
+        let text = try! XCTUnwrap(output.text)
+        XCTAssertTrue(text.contains("\nbar: reflink foo 0 0 0 expect EINVAL\n"), text)
+        XCTAssertEqual(dispositions(output.goldenLines)[8], .translated(["bar: reflink foo 0 0 0 expect EINVAL"]))
+        XCTAssertEqual(dispositions(output.lines)[14], .translated(["bar: reflink foo 0 0 0 expect EINVAL"]), "the input line's account shows it too")
+        XCTAssertTrue(output.untranslatedGoldenLines.isEmpty)
+        // Without the golden output the clone is expected to succeed: what the oracle is for.
+        XCTAssertTrue(ReproducerImporter().importScript(test, name: "btrfs/113").text!.contains("\nbar: reflink foo 0 0 0\n"))
+    }
+
+    /// tests/generic/518's .out (`fallocate: Invalid argument`): a failure the import has no step for is
+    /// reported with its line of the golden output, never dropped.
+    func testAFailureWithNoStepIsUntranslatedInTheGoldenAccount() {
+        let golden = GoldenOutput("QA output created by 518\nfallocate: Invalid argument\npwrite: No space left on device\n")
+        XCTAssertEqual(golden.failures.map(\.errno), [.EINVAL, .ENOSPC])
+        XCTAssertEqual(golden.failures.map(\.commands), [["falloc", "fpunch", "fzero", "fcollapse", "finsert", "funshare"], ["pwrite"]])
+        XCTAssertEqual(golden.match(["foo: pwrite 0 4k", "foo: fpunch 0 1", "foo: pwrite 0 1g allow ENOSPC"]), [1, 2])
+        XCTAssertEqual(golden.match(["foo: pwrite 0 1g"]), [nil, 0], "in order: the failure before the pwrite has no step")
+        XCTAssertEqual(GoldenOutput.expecting(.ENOSPC, "foo: pwrite 0 1g   allow ENOSPC"), "foo: pwrite 0 1g expect ENOSPC")
+        XCTAssertEqual(GoldenOutput.failure("XFS_IOC_FILE_EXTENT_SAME: Invalid argument", number: 1)?.commands, ["dedupe"])
+        XCTAssertEqual(GoldenOutput.failure("touch: cannot touch 'SCRATCH_MNT/foo': Read-only file system", number: 1)?.errno, .EROFS)
+        XCTAssertNil(GoldenOutput.failure("wrote 4096/4096 bytes at offset 0", number: 1))
+
+        let script = "mkfs.xfs -f /dev/sdb\nmount /dev/sdb /mnt\nxfs_io -f -c \"pwrite 0 4k\" /mnt/foo\n"
+        let output = ReproducerImporter().importScript(script, name: "x", goldenOutput: "fallocate: Invalid argument\n")
+        XCTAssertEqual(why(dispositions(output.goldenLines)[1]), "the golden output reports a failure (EINVAL) that no step of the import makes (falloc/fpunch/fzero/fcollapse/finsert/funshare)")
+    }
+
+    // MARK: - Power failures
+
+    /// `_flakey_drop_and_remount` (common/dmflakey) written out with dmsetup, as a mail does: the unmount
+    /// under dropped writes is a power cut, never a clean remount.
+    func testThePlainDmFlakeySequenceIsAPowerCut() {
+        let text = """
+        mkfs.btrfs -f /dev/sdb
+        dmsetup create flakey-test --table "0 $SIZE flakey /dev/sdb 0 180 0"
+        mount /dev/mapper/flakey-test /mnt
+        xfs_io -f -c "pwrite 0 64k" -c fsync /mnt/foo
+        dmsetup suspend flakey-test
+        dmsetup load flakey-test --table "0 $SIZE flakey /dev/sdb 0 0 180 1 drop_writes"
+        dmsetup resume flakey-test
+        umount /mnt
+        dmsetup load flakey-test --table "0 $SIZE flakey /dev/sdb 0 180 0"
+        dmsetup resume flakey-test
+        mount /dev/mapper/flakey-test /mnt
+        md5sum /mnt/foo
+        """
+        let frontEnd = ImportFrontEnd(text)
+        XCTAssertEqual(frontEnd.renderedLines, ["filesystems: btrfs", "foo: pwrite 0 64k", "foo: fsync", "power-cut", "verify foo"])
+        XCTAssertEqual(ImportReport.summary(frontEnd.lines).untranslated, 0)
+    }
+
+    /// fstests' own helpers spelled out (tests/generic/321's `_load_flakey_table $FLAKEY_DROP_WRITES`,
+    /// `_unmount_flakey`, allow, `_mount_flakey`), `echo b > /proc/sysrq-trigger` and a log-writes mark.
+    func testOtherSpellingsOfAPowerFailure() {
+        let flakey = """
+        _scratch_mkfs >> $seqres.full 2>&1
+        _init_flakey
+        _mount_flakey
+        $XFS_IO_PROG -f -c "pwrite 0 4k" -c fsync $SCRATCH_MNT/foo
+        _load_flakey_table $FLAKEY_DROP_WRITES
+        _unmount_flakey
+        _load_flakey_table $FLAKEY_ALLOW_WRITES
+        _mount_flakey
+        """
+        XCTAssertEqual(ImportFrontEnd(flakey).renderedLines.filter { !$0.hasPrefix("filesystems") }, ["foo: pwrite 0 4k", "foo: fsync", "power-cut"])
+        let sysrq = "mount /dev/sdb /mnt\nxfs_io -f -c \"pwrite 0 4k\" /mnt/foo\necho b > /proc/sysrq-trigger\n"
+        XCTAssertEqual(ImportFrontEnd(sysrq).renderedLines.filter { !$0.hasPrefix("filesystems") }, ["foo: pwrite 0 4k", "power-cut"])
+        let logWrites = "_log_writes_mkfs >> $seqres.full 2>&1\n_log_writes_mount\n$XFS_IO_PROG -f -c \"pwrite 0 4k\" $SCRATCH_MNT/foo\n_log_writes_mark after_write\n_log_writes_unmount\n_log_writes_remove\n"
+        XCTAssertEqual(ImportFrontEnd(logWrites).renderedLines.filter { !$0.hasPrefix("filesystems") }, ["foo: pwrite 0 4k", "power-cut"])
+    }
+
+    /// A mail whose prose cuts the power after its commands (Tests/ImportCorpus/commit-btrfs-sync-fs-wait.txt):
+    /// the import has no power cut, so the prose line is untranslated and says what it asks for.
+    func testProseThatCutsThePowerIsUntranslated() {
+        let text = """
+        Reproducer:
+
+        $ mkfs.btrfs -f /dev/sdb3
+        $ mount /dev/sdb3 /mnt/btrfs
+        $ xfs_io -f -c "pwrite 0 6001" /mnt/btrfs/foobar && btrfs fi sync /mnt/btrfs
+
+        Right after the btrfs fi sync command, power off the machine and reboot it.
+        """
+        XCTAssertEqual(why(dispositions(ImportFrontEnd(text).lines)[7]), "the prose asks for a power failure: write `power-cut` where it happens")
+    }
+}
