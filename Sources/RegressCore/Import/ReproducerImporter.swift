@@ -33,7 +33,11 @@ public struct ReproducerImporter {
         let frontEnd = ImportFrontEnd(source, goldenOutput: goldenOutput)
         var header: [String] = [], steps: [String] = []
         for line in frontEnd.renderedLines {
-            if StepRendering.isHeaderLine(line) { if !header.contains(line) { header.append(line) } } else { steps.append(line) }
+            guard StepRendering.isHeaderLine(line) else { steps.append(line); continue }
+            // A key appears once: the first fix a test names is the one it guards.
+            let key = line.prefix { $0 != ":" }
+            if (key == "fix" || key == "commit") && header.contains(where: { $0.hasPrefix(key + ":") }) { continue }
+            if !header.contains(line) { header.append(line) }
         }
         let parser = TestParser(path: name, name: name)
         var files = FileTracker()
@@ -53,7 +57,8 @@ public struct ReproducerImporter {
         else if parsed.contains(where: { $0.name == "dedupe" }) { required.append("dedupe") }
         if !required.isEmpty { header.append("requires: " + required.reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }.joined(separator: " ")) }
         var lines = ["# Imported by `regress import` from \(name). Review before committing:",
-                     "# the summary, groups and the fix it guards are for a person to write.",
+                     header.contains { $0.hasPrefix("fix:") } ? "# the summary and groups are for a person to write; the fix is the one the source names."
+                                                              : "# the summary, groups and the fix it guards are for a person to write.",
                      "summary: imported reproducer \(name)",
                      "groups: auto imported"] + header
         lines.append("")

@@ -60,7 +60,6 @@ public enum ReproducerOperation: Equatable, Sendable {
     case setupIgnored(String)
     /// `echo` to the terminal, a pipeline's output filter: the reproducer talks to a person.
     case terminalOutput
-    case sleep(String)
     /// A command this layer does not know, and why.
     case unrecognised(String)
 

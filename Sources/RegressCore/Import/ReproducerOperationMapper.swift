@@ -38,8 +38,17 @@ public struct ReproducerOperationMapper {
             }
         }
         let scratch = ShellScript.fstestsDefaults["SCRATCH_MNT"]!
-        if commands.contains(where: { $0.argv.contains { $0 == scratch || $0.hasPrefix(scratch + "/") } }) {
-            add(ShellScript.fstestsDefaults["SCRATCH_MNT"]!)
+        func uses(_ mountPoint: String) -> Bool {
+            commands.contains { command in
+                (command.argv + command.redirections.map(\.target)).contains { $0 == mountPoint || $0.hasPrefix(mountPoint + "/") }
+            }
+        }
+        if uses(scratch) {
+            add(scratch)
+        } else if mountPoints.isEmpty, uses(ShellScript.fstestsDefaults["TEST_DIR"]!) {
+            // fstests' test filesystem, when the test uses no scratch one: regress's fresh filesystem stands
+            // for it (what the test does there does not depend on what earlier tests left on it).
+            add(ShellScript.fstestsDefaults["TEST_DIR"]!)
         }
         if mountPoints.isEmpty, let inferred = ReproducerOperationMapper.inferMountPoint(commands) { mountPoints = [inferred] }
         self.mountPoints = mountPoints
@@ -127,6 +136,10 @@ public struct ReproducerOperationMapper {
         // brings its own device. Anywhere else an unknown value does.
         // What is echoed to the terminal is for a person, whatever it holds.
         if (name == "echo" || name == "printf") && command.writesToTerminal { return [.terminalOutput] }
+        // What a test logs for fstests (`echo "freesp $before -> $after" >> $seqres.full`), whatever it holds.
+        if (name == "echo" || name == "printf"), let target = command.standardOutputTarget, Self.isHarnessPath(target.path) {
+            return [.setupIgnored("logged for fstests")]
+        }
         let setsUpDevice = ["mount", "umount", "mke2fs"].contains(name) || name.hasPrefix("mkfs")
         // A device-mapper table's size and device are regress's own (its emulated disk).
         let unknown = name == "dmsetup" ? [] : command.unexpanded.filter { !(setsUpDevice && command.argv.contains($0)) }
@@ -164,14 +177,14 @@ public struct ReproducerOperationMapper {
             return checked.contains(.checksum(file: ".")) ? [.checksum(file: ".")] : Array(checked.prefix(1))
         case "godown": return [.shutdown(flushLog: arguments.contains("-f"))]
         case "[", "test": return mapTest(name, arguments)
-        case "stat" where arguments.count == 3 && ["-c", "--format", "--printf"].contains(arguments[0]) && arguments[1] == "%s":
-            return files([arguments[2]]) { .checksum(file: $0) }
+        case "stat": return mapStat(arguments)
         case "btrfs": return mapBtrfs(arguments)
         case "dmsetup": return mapDmsetup(arguments)
         case "cd":
             workingDirectory = arguments.first.map(Self.normalise)
             return [.setupIgnored("cd: later relative paths start from \(arguments.first ?? "~")")]
-        case "sleep": return [.sleep(arguments.first ?? "")]
+        case "sleep": return [.setupIgnored("a pause: no step waits, and the model promises nothing a pause makes durable")]
+        case "wait": return [.setupIgnored("waits for background commands, which the import runs in order")]
         case "set": return [.setupIgnored("shell option 'set \(arguments.joined(separator: " "))'")]
         case "exit": return [.setupIgnored("the end of the script")]
         case "true", ":": return [.setupIgnored("does nothing")]
@@ -183,6 +196,11 @@ public struct ReproducerOperationMapper {
             if name.hasPrefix("fsck.") { return [.setupIgnored("regress checks the filesystem after every test")] }
             return [.unrecognised("'\(name)' has no operation")]
         }
+    }
+
+    /// Words of arguments passed on in one quoted variable (`"$xfs_io_args"`): split, the empty ones dropped.
+    static func words(_ arguments: ArraySlice<String>) -> [String] {
+        arguments.flatMap { $0.split(separator: " ").map(String.init) }
     }
 
     static func isOutputFilter(_ program: String) -> Bool {
@@ -218,9 +236,9 @@ public struct ReproducerOperationMapper {
     func files(_ paths: [String], _ make: (String) -> ReproducerOperation) -> [ReproducerOperation] {
         guard !paths.isEmpty else { return [.unrecognised("no file named")] }
         return paths.map { path in
+            if Self.isHarnessPath(path) { return .setupIgnored("fstests' own file \(path)") }
             if path.contains("*") || path.contains("?") { return .unrecognised("\(path) is a pattern: the files it matches are not known") }
             if let relative = relative(path) { return make(relative) }
-            if Self.isHarnessPath(path) { return .setupIgnored("fstests' own file \(path)") }
             return .unrecognised("\(path) is outside the test filesystem")
         }
     }
@@ -538,6 +556,35 @@ public struct ReproducerOperationMapper {
         }
     }
 
+    /// `stat -c FORMAT FILE…` prints what FORMAT asks for, which the golden output then holds: a name,
+    /// the type and the size are what `verify` checks (the model knows each file's size); the block
+    /// count, inode number, link count, mode and times have no check in the language.
+    private func mapStat(_ arguments: [String]) -> [ReproducerOperation] {
+        var format: String?
+        var paths: [String] = []
+        var index = 0
+        while index < arguments.count {
+            let argument = arguments[index]
+            if ["-c", "--format", "--printf"].contains(argument), index + 1 < arguments.count { format = arguments[index + 1]; index += 2; continue }
+            if argument.hasPrefix("--format=") || argument.hasPrefix("--printf=") { format = String(argument.drop { $0 != "=" }.dropFirst()) }
+            else if argument == "-f" || argument == "--file-system" { return [.unrecognised("stat -f looks at the filesystem, which no check does")] }
+            else if !argument.hasPrefix("-") { paths.append(argument) }
+            index += 1
+        }
+        guard let format else { return [.unrecognised("stat without -c prints everything, times and inode numbers too: no check says the same")] }
+        var directives: [Character] = []
+        var rest = Substring(format)
+        while let percent = rest.firstIndex(of: "%") {
+            rest = rest[rest.index(after: percent)...]
+            if let directive = rest.first { directives.append(directive); rest = rest.dropFirst() }
+        }
+        let checked: Set<Character> = ["s", "n", "N", "F", "%"]
+        if let unchecked = directives.first(where: { !checked.contains($0) }) {
+            return [.unrecognised("stat %\(unchecked): the language has no check of what it prints")]
+        }
+        return files(paths) { .checksum(file: $0) }
+    }
+
     private func mapSysctl(_ arguments: [String]) -> [ReproducerOperation] {
         guard let setting = arguments.first(where: { $0.contains("=") }) else { return [.unrecognised("sysctl without a setting")] }
         let key = setting.split(separator: "=", maxSplits: 1)
@@ -569,6 +616,10 @@ public struct ReproducerOperationMapper {
             return [.mount(filesystem: nil, options: options)]
         case "_scratch_unmount", "_unmount_flakey", "_scratch_umount": return [.umount]
         case "_scratch_cycle_mount": return [.cycleMount]
+        // The test filesystem is regress's filesystem when the test uses no scratch one.
+        case "_test_cycle_mount" where mountPoints == [ShellScript.fstestsDefaults["TEST_DIR"]!]: return [.cycleMount]
+        // common/rc: `cmp -n LEN` of two ranges; `verify` of both files checks each against the model.
+        case "_compare_range" where arguments.count >= 5: return files([arguments[0], arguments[2]]) { .checksum(file: $0) }
         case "_scratch_remount": return [.remount(options: arguments.flatMap { $0.split(separator: ",").map(String.init) })]
         case "_flakey_drop_and_remount": return [.powerFail]
         case "_scratch_shutdown": return [.shutdown(flushLog: arguments.contains("-f"))]
@@ -581,6 +632,31 @@ public struct ReproducerOperationMapper {
             default: return [.unrecognised("_load_flakey_table \(arguments.joined(separator: " "))")]
             }
         case "_init_flakey", "_cleanup_flakey": return [.setupIgnored("regress's emulated disk needs no dm-flakey")]
+        // common/rc and common/reflink: xfs_io and cp in a function (`$XFS_IO_PROG $args -f -c "pwrite -S
+        // $pattern $offset $len" "$file"`), mapped as what they run.
+        case "_pwrite_byte" where arguments.count >= 4:
+            return mapXfsIO(Self.words(arguments.dropFirst(4)) + ["-f", "-c", "pwrite -S \(arguments[0]) \(arguments[1]) \(arguments[2])", arguments[3]])
+        case "_reflink_range" where arguments.count >= 5:
+            return mapXfsIO(Self.words(arguments.dropFirst(5)) + ["-f", "-c", "reflink \(arguments[0]) \(arguments[1]) \(arguments[3]) \(arguments[4])", arguments[2]])
+        case "_dedupe_range" where arguments.count >= 5:
+            return mapXfsIO(Self.words(arguments.dropFirst(5)) + ["-f", "-c", "dedupe \(arguments[0]) \(arguments[1]) \(arguments[3]) \(arguments[4])", arguments[2]])
+        case "_reflink" where arguments.count == 2: return mapXfsIO(["-f", "-c", "reflink \(arguments[0])", arguments[1]])
+        case "_cp_reflink" where arguments.count == 2: return mapCopy(["--reflink=always", arguments[0], arguments[1]])
+        // The fix the test guards: its `fix:` line (and `commit:`, unless the id is a placeholder).
+        case "_fixed_by_kernel_commit", "_fixed_by_git_commit" :
+            var words = arguments
+            if name == "_fixed_by_git_commit" {
+                guard words.first == "kernel" else { return [.setupIgnored("a fix in \(words.first ?? "a tool"), not in the kernel")] }
+                words.removeFirst()
+            }
+            guard let id = words.first else { return [.unrecognised("\(name) without a commit")] }
+            let subject = words.dropFirst().joined(separator: " ")
+            let isHex = id.count >= 7 && id.allSatisfy(\.isHexDigit)
+            return (subject.isEmpty ? [] : [.metadata(key: "fix", value: subject)]) + (isHex ? [.metadata(key: "commit", value: id.lowercased())] : [])
+        case "_wants_kernel_commit", "_wants_git_commit", "_fixed_by_fs_commit":
+            return [.setupIgnored("\(name): a commit the test suggests, not the fix it guards")]
+        case "_register_cleanup": return [.setupIgnored("fstests' cleanup: regress cleans up after every test itself")]
+        case "_disable_dmesg_check": return [.setupIgnored("fstests' kernel-log check is off: regress's own reading of the kernel log decides")]
         // dm-log-writes: a test marks the log where it would cut the power, and later replays the log up
         // to the mark and mounts what it left: a power cut at the mark.
         case "_log_writes_mark": return [.powerFail]

@@ -87,7 +87,7 @@ enum ShellCondition {
         case .group(let body, _, _): return onlyReports(body)
         case .ifClause(let branches, let elseBody, _):
             return branches.allSatisfy { onlyReports($0.body) && onlyReports($0.condition) } && (elseBody.map(onlyReports) ?? true)
-        case .forLoop, .arithmeticFor, .function, .unsupported: return false
+        case .forLoop, .arithmeticFor, .function, .unsupported, .whileLoop: return false
         }
     }
 

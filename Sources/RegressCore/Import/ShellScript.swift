@@ -49,11 +49,13 @@ public struct ShellScript: Equatable, Sendable {
         public var commands = 5_000
         /// Loop bodies and function bodies run.
         public var bodies = 10_000
-        /// Bytes of the values assigned to variables (a string grown in a loop).
-        public var bytes = 4 << 20
-        /// Wall time of the whole script, the last resort: the counts above come first and are the same
-        /// from run to run.
-        public var time: Duration = .seconds(1)
+        /// Bytes of the values assigned to variables and of the words of the commands recorded (a
+        /// string grown in a loop): the measure of the time unrolling takes, counted rather than timed,
+        /// so that the cap falls at the same place on every machine and in every build.
+        public var bytes = 16 << 20
+        /// Bodies run over the whole script, those of the top-level commands given up counted too (each
+        /// of them gets the counts above afresh): past it, nothing more is unrolled.
+        public var scriptBodies = 40_000
 
         public init() {}
     }
@@ -99,7 +101,6 @@ struct ShellInterpreter {
     /// top-level command that started the unrolling).
     private var budget: ShellScript.UnrollBudget
     private let limits: ShellScript.UnrollBudget
-    private let deadline: ContinuousClock.Instant
     private var exhausted: String?
     /// Loops and function calls being run; 0 at the script's top level.
     private var unrollDepth = 0
@@ -108,7 +109,6 @@ struct ShellInterpreter {
         self.variables = variables
         self.budget = budget
         self.limits = budget
-        self.deadline = ContinuousClock.now + budget.time
     }
 
     /// Takes one unit of work; false (and the reason noted) when the budget is spent.
@@ -117,10 +117,11 @@ struct ShellInterpreter {
         budget.commands -= commands
         budget.bodies -= bodies
         budget.bytes -= bytes
+        budget.scriptBodies -= bodies
         if budget.commands < 0 { exhausted = "more than \(limits.commands) commands" }
         else if budget.bodies < 0 { exhausted = "more than \(limits.bodies) loop or function bodies" }
-        else if budget.bytes < 0 { exhausted = "more than \(limits.bytes >> 20) MiB of variable values" }
-        else if bodies > 0 && ContinuousClock.now > deadline { exhausted = "more than \(limits.time) of unrolling" }
+        else if budget.bytes < 0 { exhausted = "more than \(limits.bytes >> 20) MiB of words and values" }
+        else if budget.scriptBodies < 0 { exhausted = "more than \(limits.scriptBodies) loop or function bodies in the whole script" }
         return exhausted == nil
     }
 
@@ -146,9 +147,12 @@ struct ShellInterpreter {
         }
         commands.removeSubrange(commandCount...)
         for line in lines where unsupported[line] == nil { unsupported[line] = tooLarge }
+        let left = budget.scriptBodies
         budget = saved
+        budget.scriptBodies = left
         variables = savedVariables
-        exhausted = ContinuousClock.now > deadline ? why : nil
+        // Past the script's total, nothing more is unrolled; the lines after say so where they are loops.
+        exhausted = left < 0 ? why : nil
     }
 
     mutating func run(_ node: ShellNode) {
@@ -194,6 +198,8 @@ struct ShellInterpreter {
             }
         case .ifClause(let branches, let elseBody, let lines):
             runIf(branches, elseBody: elseBody, lines: lines)
+        case .whileLoop(let condition, let until, let body, let lines):
+            unrolling(lines) { $0.runWhile(condition: condition, until: until, body: body, lines: lines) }
         case .group(let body, let subshell, let lines):
             markStructure(lines, subshell ? "subshell" : "group")
             run(body, connector: connector)
@@ -284,27 +290,9 @@ struct ShellInterpreter {
         for (position, branch) in branches.enumerated() {
             var outcome: ShellCondition.Outcome
             var why: String
-            if case .list(let items) = branch.condition, items.count == 1, case .simple(let simple) = items[0].node,
-               let program = simple.words.first?.plainText, ShellCondition.testPrograms.contains(program) || ["true", "false", ":"].contains(program) {
-                var argv: [String] = []
-                var unexpanded: [String] = []
-                for word in simple.words {
-                    let expansion = expand(word)
-                    argv += expansion.fields
-                    unexpanded += expansion.unexpanded
-                }
-                let text = argv.joined(separator: " ")
-                if argv.contains(where: { $0.contains("<output of ") }) {
-                    outcome = .unknown
-                    why = "'\(text)' compares what the reproducer read from files"
-                } else if unexpanded.isEmpty {
-                    outcome = ShellCondition.evaluate(argv)
-                    why = "'\(text)'"
-                } else {
-                    outcome = .unknown
-                    why = "'\(text)' uses \(unexpanded.joined(separator: ", ")), which the script does not set"
-                }
-                if outcome != .unknown { skip(branch.condition, "if \(text): \(branch.negated != (outcome == .fails) ? "false" : "true")") }
+            if let test = testOutcome(branch.condition) {
+                (outcome, why) = (test.outcome, test.why)
+                if outcome != .unknown { skip(branch.condition, "if \(test.text): \(branch.negated != (outcome == .fails) ? "false" : "true")") }
             } else {
                 // A command as the condition: it is one of the reproducer's commands, and it must succeed.
                 run(branch.condition, connector: nil)
@@ -335,6 +323,59 @@ struct ShellInterpreter {
         }
         if let elseBody { run(elseBody, connector: nil) }
         markKeywords()
+    }
+
+    /// A condition that is one test over words (`[ $i -lt 10 ]`, `true`): its outcome with the words the
+    /// script fixed, or nil for a command as the condition.
+    private func testOutcome(_ condition: ShellNode) -> (outcome: ShellCondition.Outcome, why: String, text: String)? {
+        guard case .list(let items) = condition, items.count == 1, case .simple(let simple) = items[0].node,
+              let program = simple.words.first?.plainText, ShellCondition.testPrograms.contains(program) || ["true", "false", ":"].contains(program) else { return nil }
+        var argv: [String] = []
+        var unexpanded: [String] = []
+        for word in simple.words {
+            let expansion = expand(word)
+            argv += expansion.fields
+            unexpanded += expansion.unexpanded
+        }
+        let text = argv.joined(separator: " ")
+        if argv.contains(where: { $0.contains("<output of ") }) { return (.unknown, "'\(text)' compares what the reproducer read from files", text) }
+        if !unexpanded.isEmpty { return (.unknown, "'\(text)' uses \(unexpanded.joined(separator: ", ")), which the script does not set", text) }
+        return (ShellCondition.evaluate(argv), "'\(text)'", text)
+    }
+
+    /// `while [ $i -lt N ]; do …; i=$((i + 1)); done`: a loop whose condition is a test the script's own
+    /// variables decide is unrolled, the condition taken again before each pass. One that a run decides
+    /// (a command, `read`, a value read from a file), or that does not end within the bound, is reported
+    /// whole, with nothing of it kept.
+    private mutating func runWhile(condition: ShellNode, until: Bool, body: ShellNode, lines: ClosedRange<Int>) {
+        let (commandCount, savedVariables) = (commands.count, variables)
+        func fail(_ why: String) {
+            for command in commands[commandCount...] {
+                for line in command.lines where unsupported[line] == nil { unsupported[line] = why }
+            }
+            commands.removeSubrange(commandCount...)
+            variables = savedVariables
+            for line in lines where unsupported[line] == nil { unsupported[line] = why }
+        }
+        var iterations = 0
+        while true {
+            guard var test = testOutcome(condition) else {
+                return fail("'\(until ? "until" : "while")' on a command: only a run decides how often it runs")
+            }
+            if until { test.outcome = ShellCondition.negate(test.outcome) }
+            switch test.outcome {
+            case .unknown: return fail("'\(until ? "until" : "while")' on a condition only a run decides: \(test.why)")
+            case .fails:
+                markLoop(lines, body: body, "\(until ? "until" : "while") \(test.text): \(iterations) iterations")
+                return
+            case .holds:
+                iterations += 1
+                guard iterations <= ShellScript.loopBound else { return fail("'while' loop of more than \(ShellScript.loopBound) iterations") }
+                guard spend(bodies: 1) else { return }
+                run(body, connector: nil)
+                guard exhausted == nil else { return }
+            }
+        }
     }
 
     /// The loop's header lines (up to the body) and its `done` line are structure.
@@ -412,6 +453,14 @@ struct ShellInterpreter {
             argv += expansion.fields
             unexpanded += expansion.unexpanded
         }
+        // `let i=$i+1`, `let "n += 4"`: arithmetic assignments.
+        if argv.first == "let", argv.count >= 2, node.redirections.isEmpty, unexpanded.isEmpty {
+            let expressions = Array(argv.dropFirst())
+            if expressions.allSatisfy({ assignArithmetic($0) }) {
+                for line in node.lines where consumed[line] == nil { consumed[line] = .assignment(expressions.joined(separator: " ")) }
+                return
+            }
+        }
         if argv.first == "export" || argv.first == "local" || argv.first == "readonly" {
             // `local NAME` starts the name empty in the function (else a string grown in a function
             // called in a loop grows across the calls).
@@ -465,7 +514,7 @@ struct ShellInterpreter {
             redirections.append(ShellRedirection(descriptor: redirection.descriptor, op: redirection.op, target: target,
                                                  hereDocument: redirection.hereDocument))
         }
-        guard spend(commands: 1) else { return }
+        guard spend(commands: 1, bytes: argv.reduce(0) { $0 + $1.utf8.count }) else { return }
         commands.append(ShellCommand(argv: argv, environment: environment, redirections: redirections,
                                      firstLine: node.lines.lowerBound, lastLine: node.lines.upperBound,
                                      pipeline: pipeline, connector: connector, unexpanded: unexpanded))
@@ -489,7 +538,9 @@ struct ShellInterpreter {
             argv += expansion.fields
             known = known && expansion.unexpanded.isEmpty
         }
-        if known, let program = argv.first, ShellInterpreter.contentChecks.contains(program), argv.count >= 2 {
+        // `stat -f` looks at the filesystem (its free space), not at a file.
+        let filesystemStat = argv.first == "stat" && argv.contains { $0 == "-f" || $0 == "--file-system" }
+        if known, !filesystemStat, let program = argv.first, ShellInterpreter.contentChecks.contains(program), argv.count >= 2 {
             commands.append(ShellCommand(argv: argv, environment: [:], redirections: [], firstLine: node.lines.lowerBound,
                                          lastLine: node.lines.upperBound, pipeline: nil, connector: nil, unexpanded: []))
             variables[name] = "<output of \(argv.joined(separator: " "))>"

@@ -70,7 +70,7 @@ public struct StepRendering {
     /// Operations that run a step on the filesystem while it is mounted (not the unmount, not setup).
     static func touchesTheFilesystem(_ operation: ReproducerOperation) -> Bool {
         switch operation {
-        case .umount, .flakeyDropWrites, .flakeyAllowWrites, .setupIgnored, .terminalOutput, .metadata, .requireFeature, .unrecognised, .sleep,
+        case .umount, .flakeyDropWrites, .flakeyAllowWrites, .setupIgnored, .terminalOutput, .metadata, .requireFeature, .unrecognised,
              .mkfs, .mount, .powerFail:
             return false
         case .remount, .cycleMount, .shutdown, .errorWrites, .dropCaches, .kernelSetting, .sync, .syncfs, .xfsIO, .touch, .writeText,
@@ -81,7 +81,7 @@ public struct StepRendering {
 
     static func isHeaderLine(_ line: String) -> Bool {
         let key = line.split(separator: ":", maxSplits: 1).first.map(String.init) ?? ""
-        return ["filesystems", "mkfs", "mount", "requires", "size"].contains { key == $0 || key.hasPrefix($0 + ".") }
+        return ["filesystems", "mkfs", "mount", "requires", "size", "fix", "commit"].contains { key == $0 || key.hasPrefix($0 + ".") }
     }
 
     /// A write or allocation as large as the filesystem is meant to fill it (the padding of a reproducer
@@ -169,8 +169,14 @@ public struct StepRendering {
             return StepRendering.writeText(Array(text.utf8), to: file, append: append, existing: files)
         case .copyReflink(let source, let destination): return .translated(["\(destination): reflink \(source)"])
         case .copy: return .untranslated("a data copy has no step")
-        case .mkdir(let directory): return .translated(["mkdir \(directory)"])
-        case .rm(let file): return .translated(["unlink \(file)"])
+        case .mkdir(let directory):
+            if files.directories.contains(directory) { return .ignored("\(directory) exists (mkdir -p)") }
+            return .translated(["mkdir \(directory)"])
+        case .rm(let file):
+            // fstests' `rm -f $SCRATCH_MNT/foo` before making foo: on regress's fresh filesystem there is
+            // nothing to remove.
+            if !files.existing.contains(file) && !files.directories.contains(file) { return .ignored("removes \(file), which no step made: nothing to remove") }
+            return .translated(["unlink \(file)"])
         case .mv(let from, let to): return .translated(["rename \(from) \(to)"])
         case .ln(let target, let name, let symbolic):
             return symbolic ? .untranslated("a symbolic link has no step") : .translated(["link \(target) \(name)"])
@@ -192,10 +198,11 @@ public struct StepRendering {
             // A feature `requires:` names skips the test where it is missing; any other is the harness's own.
             if FilesystemKind.Feature(rawValue: feature) != nil { return .translated(["requires: \(feature)"]) }
             return .ignored("requires \(feature) (a header requirement)")
-        case .metadata(let key, let value): return .ignored("\(key): \(value) (test metadata)")
+        case .metadata(let key, let value):
+            if key == "fix" || key == "commit" { return .translated(["\(key): \(value)"]) }
+            return .ignored("\(key): \(value) (test metadata)")
         case .setupIgnored(let why): return .ignored(why)
         case .terminalOutput: return .ignored("output to the terminal")
-        case .sleep(let seconds): return .untranslated("sleep \(seconds): no step waits")
         case .unrecognised(let why): return .untranslated(why)
         }
     }

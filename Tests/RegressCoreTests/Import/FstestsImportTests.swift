@@ -105,7 +105,6 @@ final class FstestsImportTests: XCTestCase {
         """
         var budget = ShellScript.UnrollBudget()
         budget.commands = 500
-        budget.time = .seconds(600)
         let script = ShellScript.parse(text, budget: budget)
         XCTAssertEqual(script.commands.map { $0.argv.last }, ["/mnt/scratch/after"], "the loop makes no command; the line after it does")
         XCTAssertEqual(script.unsupported[10], "too large to unroll: more than 500 commands")
@@ -254,5 +253,123 @@ final class FstestsImportTests: XCTestCase {
         Right after the btrfs fi sync command, power off the machine and reboot it.
         """
         XCTAssertEqual(why(dispositions(ImportFrontEnd(text).lines)[7]), "the prose asks for a power failure: write `power-cut` where it happens")
+    }
+}
+
+/// fstests' helpers and shell constructs, each as what it does.
+final class FstestsConstructTests: XCTestCase {
+    private func imported(_ text: String, golden: String? = nil) -> ReproducerImporter.Output {
+        ReproducerImporter().importScript(text, name: "t", goldenOutput: golden)
+    }
+
+    private func steps(_ output: ReproducerImporter.Output) -> [String] {
+        let lines = (output.text ?? "").split(separator: "\n").map(String.init)
+        guard let start = lines.firstIndex(of: "steps:"), let end = lines.firstIndex(of: "# Added by the import: the data must be right, also after a clean remount.") else { return [] }
+        return Array(lines[(start + 1)..<end])
+    }
+
+    /// tests/generic/116, whole but for comments: `_pwrite_byte`, `_reflink_range`, `_compare_range … ||
+    /// echo`, `_test_cycle_mount`, `stat -f` captured for the log, all on `$TEST_DIR` (the test's only
+    /// filesystem, which regress's stands for).
+    func testGeneric116ImportsClean() {
+        let text = """
+        #! /bin/bash
+        . ./common/preamble
+        _begin_fstest auto quick clone
+        . ./common/filter
+        . ./common/reflink
+        _require_test_reflink
+        testdir=$TEST_DIR/test-$seq
+        rm -rf $testdir
+        mkdir $testdir
+        echo "Create the original files"
+        blksz=65536
+        _require_congruent_file_oplen $TEST_DIR $blksz
+        _pwrite_byte 0x61 $((blksz * 2)) $((blksz * 6)) $testdir/file1 >> $seqres.full
+        _pwrite_byte 0x61 $((blksz * 2)) $((blksz * 6)) $testdir/file2 >> $seqres.full
+        _test_cycle_mount
+        md5sum $testdir/file1 | _filter_test_dir
+        _compare_range $testdir/file1 0 $testdir/file2 0 $((blksz * 8)) \\
+               || echo "Files do not match"
+        echo "Reflink the middle blocks together"
+        free_before=$(stat -f -c '%a' $testdir)
+        _reflink_range $testdir/file1 $((blksz * 4)) $testdir/file2 \\
+                $((blksz * 4)) $((blksz * 2)) >> $seqres.full
+        _test_cycle_mount
+        free_after=$(stat -f -c '%a' $testdir)
+        echo "freesp changed by $free_before -> $free_after" >> $seqres.full
+        status=0
+        exit
+        """
+        let output = imported(text)
+        XCTAssertEqual(output.untranslated.map(\.number), [])
+        XCTAssertEqual(steps(output), [
+            "mkdir test-fstests-seq",
+            "test-fstests-seq/file1: pwrite -S 0x61 131072 393216",
+            "test-fstests-seq/file2: pwrite -S 0x61 131072 393216",
+            "remount",
+            "verify test-fstests-seq/file1",
+            "verify test-fstests-seq/file1", "verify test-fstests-seq/file2",
+            "test-fstests-seq/file2: reflink test-fstests-seq/file1 262144 262144 131072",
+            "remount",
+        ])
+    }
+
+    /// tests/generic/007's loop (`while [ $i -le $num_filenames ]; do … let i=$i+1; done`) is unrolled;
+    /// `while read` is for a run to decide, and is reported whole.
+    func testAWhileLoopWithADecidableBound() {
+        let text = """
+        #! /bin/bash
+        num_filenames=3
+        i=1
+        while [ $i -le $num_filenames ]; do
+          $XFS_IO_PROG -f -c "pwrite 0 4k" $SCRATCH_MNT/nametest.$i
+          let i=$i+1
+        done
+        until [ $i -eq 1 ]; do i=$((i - 1)); done
+        while read name; do
+          rm $SCRATCH_MNT/$name
+        done < $tmp.names
+        """
+        let output = imported(text)
+        XCTAssertEqual(steps(output), ["nametest.1: pwrite 0 4k", "nametest.2: pwrite 0 4k", "nametest.3: pwrite 0 4k"])
+        let untranslated = output.untranslated.map(\.number)
+        XCTAssertEqual(untranslated, [9, 10, 11])
+        if case .untranslated(let why) = output.lines[8].disposition {
+            XCTAssertEqual(why, "'while' on a command: only a run decides how often it runs")
+        }
+    }
+
+    /// `_cp_reflink` (common/reflink), `stat -c %s` and `stat -c %b`, `rm -f` of a file never made,
+    /// `_fixed_by_kernel_commit` (tests/btrfs/302's header) as the test's `fix:` and `commit:`, and the
+    /// metadata lines `_register_cleanup`, `_disable_dmesg_check`, `wait`, `sleep`.
+    func testHelpersAndMetadataLines() {
+        let text = """
+        #! /bin/bash
+        . ./common/preamble
+        _begin_fstest auto quick clone
+        _register_cleanup "_cleanup" BUS
+        _disable_dmesg_check
+        _fixed_by_kernel_commit 0123456789ab \\
+            "btrfs: fix a race between reflink and fsync"
+        _fixed_by_kernel_commit xxxxxxxxxxxx "btrfs: a second fix"
+        _scratch_mkfs >> $seqres.full 2>&1
+        _scratch_mount
+        rm -f $SCRATCH_MNT/foo
+        _pwrite_byte 0xab 0 64k $SCRATCH_MNT/foo | _filter_xfs_io
+        _cp_reflink $SCRATCH_MNT/foo $SCRATCH_MNT/bar
+        sleep 1
+        wait
+        stat -c %s $SCRATCH_MNT/bar
+        stat -c %b $SCRATCH_MNT/bar
+        """
+        let output = imported(text)
+        XCTAssertEqual(steps(output), ["foo: pwrite -S 0xab 0 64k", "bar: reflink foo", "verify bar"])
+        XCTAssertEqual(output.untranslated.map(\.number), [17])
+        XCTAssertTrue(output.text!.contains("\nfix: btrfs: fix a race between reflink and fsync\ncommit: 0123456789ab\n"), output.text!)
+        XCTAssertFalse(output.text!.contains("a second fix"), "a key appears once: the first fix")
+        for number in [4, 5, 11, 14, 15] {
+            guard case .ignored = output.lines[number - 1].disposition else { return XCTFail("line \(number): \(output.lines[number - 1])") }
+        }
     }
 }
