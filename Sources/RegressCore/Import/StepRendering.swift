@@ -42,6 +42,7 @@ public struct StepRendering {
             case .untranslated(let why): return .untranslated(why)
             }
         }
+        lines += StepRendering.closes(lines)
         // Steps through the command table; header lines as they are.
         var checked: [String] = []
         var trial = files
@@ -65,6 +66,25 @@ public struct StepRendering {
         }
         if !checked.isEmpty || ignored.isEmpty { return .translated(checked) }
         return .ignored(ignored.joined(separator: "; "))
+    }
+
+    /// One program's steps share each file's descriptor, as xfs_io's `-c` commands share the file it
+    /// opened: where the program ends, so does the descriptor (`F: close`, in the order the files were
+    /// first used). chattr and filefrag's `expect-extents` open their file for their one call.
+    static func closes(_ steps: [String]) -> [String] {
+        var files: [String] = []
+        var closed: Set<String> = []
+        for step in steps where !isHeaderLine(step) {
+            let words = step.split(separator: " ")
+            guard words.count >= 2, let first = words.first, first.hasSuffix(":") else { continue }
+            let file = String(first.dropLast())
+            let command = words.dropFirst().first { !$0.hasPrefix("-") }.map(String.init) ?? ""
+            if command == "close" { closed.insert(file); files.removeAll { $0 == file }; continue }
+            if command == "chattr" || command == "expect-extents" { continue }
+            closed.remove(file)
+            if !files.contains(file) { files.append(file) }
+        }
+        return files.map { "\($0): close" }
     }
 
     /// Operations that run a step on the filesystem while it is mounted (not the unmount, not setup).

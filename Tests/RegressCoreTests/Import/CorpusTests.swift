@@ -99,8 +99,8 @@ final class CorpusTests: XCTestCase {
         let result = ImportFrontEnd(text)
         XCTAssertEqual(result.renderedLines, [
             "filesystems: btrfs", "mkfs.btrfs: -b 512M", "size: 512m", "mount.btrfs: nospace_cache",
-            "file1: falloc 8k 64m", "padding: pwrite 0 -b 4k 512M   allow ENOSPC", "sync", "file1: pwrite 1m 16m",
-            "file1: reflink file1 8k 0 4k", "file1: fsync",
+            "file1: falloc 8k 64m", "file1: close", "padding: pwrite 0 -b 4k 512M   allow ENOSPC", "padding: close", "sync",
+            "file1: pwrite 1m 16m", "file1: close", "file1: reflink file1 8k 0 4k", "file1: fsync", "file1: close",
         ])
     }
 }

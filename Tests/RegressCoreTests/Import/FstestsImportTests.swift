@@ -72,10 +72,34 @@ final class FstestsImportTests: XCTestCase {
         let report = ImportReport.render(ImportFrontEnd(text).lines)
         let lines = report.split(separator: "\n")
         XCTAssertEqual(lines.count, 5 + 1, "one line an input line, and the summary")
-        XCTAssertTrue(lines[2].contains("(100 steps in all)"), String(lines[2]))
+        XCTAssertTrue(lines[2].contains("(200 steps in all)"), String(lines[2]))
         XCTAssertLessThan(lines[2].count, 400)
         XCTAssertTrue(lines[3].contains("the test 'a\\nb -x /mnt/foo' has no operation"), String(lines[3]))
         XCTAssertEqual(ImportAccounting.folded(["a 1", "a 2", "a 3", "a 4"]), "a 1; a 2; and 2 more like them")
+    }
+
+    /// xfs_io opens its file once for all its `-c` commands and closes it when it exits: each program's
+    /// steps end with `F: close` for the files it used (tests/generic/059's `$XFS_IO_PROG -c "fpunch …" -c
+    /// "fsync"`), after an explicit `-c close` not again, and not for chattr's or filefrag's own open.
+    func testEachProgramClosesTheFilesItOpened() {
+        let text = """
+        mkfs.xfs -f /dev/sdb
+        mount /dev/sdb /mnt
+        xfs_io -f -c "pwrite -S 0x22 -b 16k 0 16k" -c "fsync" /mnt/foo
+        xfs_io -c "fpunch 8000 4k" -c "close" /mnt/foo
+        cp --reflink=always /mnt/foo /mnt/bar
+        chattr +A /mnt/bar
+        echo ab > /mnt/baz
+        """
+        let frontEnd = ImportFrontEnd(text)
+        XCTAssertEqual(frontEnd.renderedLines.filter { !$0.hasPrefix("filesystems") }, [
+            "foo: pwrite -S 0x22 -b 16k 0 16k", "foo: fsync", "foo: close",
+            "foo: fpunch 8000 4k", "foo: close",
+            "bar: reflink foo", "bar: close",
+            "bar: chattr +A",
+            "baz: truncate 0", "baz: pwrite -S 0x61 0 1", "baz: pwrite -S 0x62 1 1", "baz: pwrite -S 0xa 2 1", "baz: close",
+        ])
+        XCTAssertEqual(StepRendering.closes(["a: pwrite 0 1", "a: close", "b: -d pwrite 0 4k", "a: pread 0 1"]), ["b: close", "a: close"])
     }
 
     // MARK: - Bounded unrolling
@@ -170,12 +194,12 @@ final class FstestsImportTests: XCTestCase {
         """
         let output = ReproducerImporter().importScript(test, name: "btrfs/113", inputPath: "tests/btrfs/113", goldenOutput: golden)
         let text = try! XCTUnwrap(output.text)
-        XCTAssertTrue(text.contains("\nbar: reflink foo 0 0 0 expect EINVAL\n"), text)
+        XCTAssertTrue(text.contains("\nbar: reflink foo 0 0 0 expect EINVAL\nbar: close\n"), text)
         XCTAssertEqual(dispositions(output.goldenLines)[8], .translated(["bar: reflink foo 0 0 0 expect EINVAL"]))
-        XCTAssertEqual(dispositions(output.lines)[14], .translated(["bar: reflink foo 0 0 0 expect EINVAL"]), "the input line's account shows it too")
+        XCTAssertEqual(dispositions(output.lines)[14], .translated(["bar: reflink foo 0 0 0 expect EINVAL", "bar: close"]), "the input line's account shows it too")
         XCTAssertTrue(output.untranslatedGoldenLines.isEmpty)
         // Without the golden output the clone is expected to succeed: what the oracle is for.
-        XCTAssertTrue(ReproducerImporter().importScript(test, name: "btrfs/113").text!.contains("\nbar: reflink foo 0 0 0\n"))
+        XCTAssertTrue(ReproducerImporter().importScript(test, name: "btrfs/113").text!.contains("\nbar: reflink foo 0 0 0\nbar: close\n"))
     }
 
     /// tests/generic/518's .out (`fallocate: Invalid argument`): a failure the import has no step for is
@@ -216,7 +240,7 @@ final class FstestsImportTests: XCTestCase {
         md5sum /mnt/foo
         """
         let frontEnd = ImportFrontEnd(text)
-        XCTAssertEqual(frontEnd.renderedLines, ["filesystems: btrfs", "foo: pwrite 0 64k", "foo: fsync", "power-cut", "verify foo"])
+        XCTAssertEqual(frontEnd.renderedLines, ["filesystems: btrfs", "foo: pwrite 0 64k", "foo: fsync", "foo: close", "power-cut", "verify foo"])
         XCTAssertEqual(ImportReport.summary(frontEnd.lines).untranslated, 0)
     }
 
@@ -233,11 +257,11 @@ final class FstestsImportTests: XCTestCase {
         _load_flakey_table $FLAKEY_ALLOW_WRITES
         _mount_flakey
         """
-        XCTAssertEqual(ImportFrontEnd(flakey).renderedLines.filter { !$0.hasPrefix("filesystems") }, ["foo: pwrite 0 4k", "foo: fsync", "power-cut"])
+        XCTAssertEqual(ImportFrontEnd(flakey).renderedLines.filter { !$0.hasPrefix("filesystems") }, ["foo: pwrite 0 4k", "foo: fsync", "foo: close", "power-cut"])
         let sysrq = "mount /dev/sdb /mnt\nxfs_io -f -c \"pwrite 0 4k\" /mnt/foo\necho b > /proc/sysrq-trigger\n"
-        XCTAssertEqual(ImportFrontEnd(sysrq).renderedLines.filter { !$0.hasPrefix("filesystems") }, ["foo: pwrite 0 4k", "power-cut"])
+        XCTAssertEqual(ImportFrontEnd(sysrq).renderedLines.filter { !$0.hasPrefix("filesystems") }, ["foo: pwrite 0 4k", "foo: close", "power-cut"])
         let logWrites = "_log_writes_mkfs >> $seqres.full 2>&1\n_log_writes_mount\n$XFS_IO_PROG -f -c \"pwrite 0 4k\" $SCRATCH_MNT/foo\n_log_writes_mark after_write\n_log_writes_unmount\n_log_writes_remove\n"
-        XCTAssertEqual(ImportFrontEnd(logWrites).renderedLines.filter { !$0.hasPrefix("filesystems") }, ["foo: pwrite 0 4k", "power-cut"])
+        XCTAssertEqual(ImportFrontEnd(logWrites).renderedLines.filter { !$0.hasPrefix("filesystems") }, ["foo: pwrite 0 4k", "foo: close", "power-cut"])
     }
 
     /// A mail whose prose cuts the power after its commands (Tests/ImportCorpus/commit-btrfs-sync-fs-wait.txt):
@@ -265,7 +289,7 @@ final class FstestsConstructTests: XCTestCase {
     private func steps(_ output: ReproducerImporter.Output) -> [String] {
         let lines = (output.text ?? "").split(separator: "\n").map(String.init)
         guard let start = lines.firstIndex(of: "steps:"), let end = lines.firstIndex(of: "# Added by the import: the data must be right, also after a clean remount.") else { return [] }
-        return Array(lines[(start + 1)..<end])
+        return Array(lines[(start + 1)..<end]).filter { !$0.hasSuffix(": close") }
     }
 
     /// tests/generic/116, whole but for comments: `_pwrite_byte`, `_reflink_range`, `_compare_range … ||
