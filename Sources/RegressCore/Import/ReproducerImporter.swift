@@ -34,9 +34,10 @@ public struct ReproducerImporter {
         var header: [String] = [], steps: [String] = []
         for line in frontEnd.renderedLines {
             guard StepRendering.isHeaderLine(line) else { steps.append(line); continue }
-            // A key appears once: the first fix a test names is the one it guards.
+            // A key appears once: the first fix a test names is the one it guards, the first mkfs options
+            // the ones its filesystem is made with (`requires:` lines are merged below).
             let key = line.prefix { $0 != ":" }
-            if (key == "fix" || key == "commit") && header.contains(where: { $0.hasPrefix(key + ":") }) { continue }
+            if key != "requires" && header.contains(where: { $0.hasPrefix(key + ":") }) { continue }
             if !header.contains(line) { header.append(line) }
         }
         let parser = TestParser(path: name, name: name)

@@ -39,6 +39,8 @@ public enum ReproducerOperation: Equatable, Sendable {
     case copy(source: String, destination: String)
     case mkdir(String)
     case rm(String)
+    /// `rm -rf DIR/name.*`: the files made so far whose names the pattern matches (`*`, `?`).
+    case rmMatching(String)
     case mv(from: String, to: String)
     case ln(target: String, name: String, symbolic: Bool)
     case truncate(file: String, size: String)

@@ -347,7 +347,9 @@ public struct ReproducerOperationMapper {
         var text = name == "printf" ? (words.first ?? "") : words.joined(separator: " ") + (newline ? "\n" : "")
         if name == "printf" { text = text.replacingAll("\\n", with: "\n") }
         guard let target = command.standardOutputTarget else {
-            if let pipeline = command.pipeline, pipeline.index < pipeline.count - 1 { return [.unrecognised("echo into a pipe")] }
+            // Into a pipe (`echo … | tee -a $seqres.full`): what reads it is a command of its own, reported
+            // as such where it does more than show the text.
+            if let pipeline = command.pipeline, pipeline.index < pipeline.count - 1 { return [.terminalOutput] }
             return [.terminalOutput]
         }
         return mapWrite(target.path, text, append: target.append)
@@ -411,7 +413,14 @@ public struct ReproducerOperationMapper {
 
     private func mapRemove(_ arguments: [String]) -> [ReproducerOperation] {
         let paths = arguments.filter { !$0.hasPrefix("-") }
-        return files(paths) { .rm($0) }
+        guard !paths.isEmpty else { return [.unrecognised("no file named")] }
+        return paths.flatMap { path -> [ReproducerOperation] in
+            // A pattern on the test filesystem removes what matches among the files the steps made.
+            if !Self.isHarnessPath(path), path.contains("*") || path.contains("?"), let relative = relative(path), !relative.contains("[") {
+                return [.rmMatching(relative)]
+            }
+            return files([path]) { .rm($0) }
+        }
     }
 
     private func mapTwoPaths(_ arguments: [String], _ name: String, _ make: (String, String) -> ReproducerOperation) -> [ReproducerOperation] {
@@ -599,6 +608,11 @@ public struct ReproducerOperationMapper {
             if name == "_scratch_mkfs_sized", let size = arguments.first { options = ["size=\(size)"] + arguments.dropFirst() }
             let filesystem = name == "_scratch_mkfs" || name == "_scratch_mkfs_sized" ? nil : String(name.dropFirst("_scratch_mkfs_".count))
             return [.mkfs(filesystem: filesystem, options: options)]
+        // common/rc: mkfs with that block size, in each filesystem's own option.
+        case "_scratch_mkfs_blocksized" where arguments.count == 1 && Size.parse(arguments[0]) != nil:
+            let size = arguments[0]
+            return [.mkfs(filesystem: nil, options: []), .metadata(key: "mkfs.xfs", value: "-b size=\(size)"),
+                    .metadata(key: "mkfs.ext4", value: "-b \(size)"), .metadata(key: "mkfs.btrfs", value: "-s \(size)")]
         case "_scratch_mount", "_mount_flakey", "_scratch_mount_idmapped", "_try_scratch_mount":
             var options: [String] = []
             // `-o a,b` as two words or one (`_try_scratch_mount "-o dioread_nolock"`).
@@ -678,6 +692,13 @@ public struct ReproducerOperationMapper {
         case "_fail", "_notrun": return [.setupIgnored("\(name): fstests' verdict")]
         default:
             if let feature = Self.languageRequirement(name, arguments) { return [.requireFeature(feature)] }
+            // A device regress does not make: the test's meaning depends on it (placement in realtime
+            // groups or zones, several devices, DAX), so the requirement must not vanish.
+            if name.hasPrefix("_require_"), !name.contains("non_zoned"),
+               let device = ["realtime": "a realtime device", "zoned": "a zoned device", "dev_pool": "several devices",
+                             "dax": "a DAX device", "logdev": "an external log device", "tape": "a tape"].first(where: { name.contains($0.key) })?.value {
+                return [.unrecognised("\(name): the test needs \(device), which regress does not give it")]
+            }
             if name.hasPrefix("_require_") {
                 return [.requireFeature(([String(name.dropFirst("_require_".count))] + arguments).joined(separator: " "))]
             }

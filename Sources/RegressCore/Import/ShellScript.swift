@@ -32,6 +32,12 @@ public struct ShellScript: Equatable, Sendable {
         "XFS_IO_PROG": "xfs_io", "BTRFS_UTIL_PROG": "btrfs", "XFS_DB_PROG": "xfs_db",
         "MKFS_PROG": "mkfs", "FSSUM_PROG": "fssum", "CHATTR_PROG": "chattr", "LSATTR_PROG": "lsattr",
         "FILEFRAG_PROG": "filefrag", "CLONER_PROG": "cloner", "DF_PROG": "df", "MOUNT_PROG": "mount", "UMOUNT_PROG": "umount",
+        "SETFATTR_PROG": "setfattr", "GETFATTR_PROG": "getfattr", "ATTR_PROG": "attr", "XFS_QUOTA_PROG": "xfs_quota",
+        "FIO_PROG": "fio", "FSSTRESS_PROG": "fsstress", "FSX_PROG": "fsx", "DEBUGFS_PROG": "debugfs", "MKFS_XFS_PROG": "mkfs.xfs",
+        "MKFS_BTRFS_PROG": "mkfs.btrfs", "MKFS_EXT4_PROG": "mkfs.ext4", "XFS_REPAIR_PROG": "xfs_repair", "XFS_ADMIN_PROG": "xfs_admin",
+        "XFS_GROWFS_PROG": "xfs_growfs", "XFS_SPACEMAN_PROG": "xfs_spaceman", "TUNE2FS_PROG": "tune2fs", "DUMPE2FS_PROG": "dumpe2fs",
+        "E2FSCK_PROG": "e2fsck", "BTRFS_TUNE_PROG": "btrfstune", "AIO_TEST": "./src/aio-dio-regress/aiodio_sparse2", "TIMEOUT_PROG": "timeout",
+        "SETCAP_PROG": "setcap", "GETCAP_PROG": "getcap", "CHACL_PROG": "chacl", "LSATTR_PROG_": "lsattr", "WIPEFS_PROG": "wipefs",
         "here": ".", "seq": "fstests-seq", "seqres": "/fstests/results/fstests-seq", "tmp": "/tmp/fstests",
         "RESULT_DIR": "/fstests/results",
         "FLAKEY_ALLOW_WRITES": "0", "FLAKEY_DROP_WRITES": "1", "FLAKEY_ERROR_WRITES": "2",
@@ -73,7 +79,8 @@ public struct ShellScript: Equatable, Sendable {
         var interpreter = ShellInterpreter(variables: variables, budget: budget)
         interpreter.run(tree)
         var consumed = interpreter.consumed
-        for (line, _) in lexed.comments where consumed[line] == nil { consumed[line] = .comment }
+        // A comment line is a comment, also where it stands among an `if`'s keywords.
+        for (line, _) in lexed.comments where consumed[line] == nil || [.structure("then"), .structure("else"), .structure("elif")].contains(consumed[line]) { consumed[line] = .comment }
         for line in lines where line.text.trimmingBlanks.isEmpty && consumed[line.number] == nil {
             consumed[line.number] = .blank
         }
@@ -95,6 +102,25 @@ struct ShellInterpreter {
     private var calledFunctions: Set<String> = []
     /// Variables holding `df`'s free space, which the script never knows.
     private var freeSpaceVariables: Set<String> = []
+    /// Variables holding the output of a command the front end does not run and no check of regress
+    /// stands for (`rg=$(xfs_bmap -v F | _filter_bmap_gno)`, `ino=$(stat -c %i F)`): a test on them is the
+    /// reproducer's own check, which an import must not drop as one that "only reports".
+    private var unknownOutputVariables: Set<String> = []
+
+    /// The variables a node uses that hold such output.
+    private func unknownOutputs(in node: ShellNode) -> [String] {
+        guard case .simple(let simple) = node else {
+            if case .list(let items) = node { return items.flatMap { unknownOutputs(in: $0.node) } }
+            return []
+        }
+        var names: [String] = []
+        for word in simple.words {
+            for part in word.parts {
+                if case .variable(let name, _, _) = part, unknownOutputVariables.contains(name), !names.contains(name) { names.append(name) }
+            }
+        }
+        return names
+    }
     private var positional: [String] = []
     private var callDepth = 0
     /// What is left of the budget, and why it ran out (then every node returns at once, up to the
@@ -186,6 +212,13 @@ struct ShellInterpreter {
                 // that only reports; nothing of it acts on the filesystem.
                 if item.connector == "||" || item.connector == "&&", index + 1 < items.count,
                    ShellCondition.isTest(item.node), !isFileTest(item.node), ShellCondition.onlyReports(items[index + 1].node) {
+                    if let names = Optional(unknownOutputs(in: item.node)), !names.isEmpty {
+                        for line in ShellNode.span([item.node.lines, items[index + 1].node.lines].compactMap { $0 }) ?? 0...0 where unsupported[line] == nil {
+                            unsupported[line] = "the reproducer's own check, on \(names.map { "$" + $0 }.joined(separator: ", ")), which no check of regress looks at"
+                        }
+                        index += 2
+                        continue
+                    }
                     requireFreeSpace(item.node)
                     for line in ShellNode.span([item.node.lines, items[index + 1].node.lines].compactMap { $0 }) ?? 0...0 where consumed[line] == nil {
                         consumed[line] = .structure("a guard or check that only reports: regress's own checks stand for it")
@@ -282,10 +315,21 @@ struct ShellInterpreter {
             guard let range = node?.lines else { return }
             for line in range where consumed[line] == nil { consumed[line] = .structure(why) }
         }
+        /// `then`, `elif` and `else` may stand on lines of their own, with comments around them: every line
+        /// between a condition and its body, and between the last body and the `else` body.
+        func markGap(after end: Int?, before start: Int?, _ what: String) {
+            guard let end, let start, start - 1 >= end + 1 else { return }
+            for line in (end + 1)...(start - 1) where consumed[line] == nil { consumed[line] = .structure(what) }
+        }
         func markKeywords() {
             markStructure(lines, "if")
-            for branch in branches { if let body = branch.body.lines, body.lowerBound - 1 > lines.lowerBound { markStructure((body.lowerBound - 1)...(body.lowerBound - 1), "then") } }
-            if let body = elseBody?.lines, body.lowerBound - 1 > lines.lowerBound { markStructure((body.lowerBound - 1)...(body.lowerBound - 1), "else") }
+            var previousEnd: Int? = nil
+            for branch in branches {
+                markGap(after: previousEnd, before: branch.condition.lines?.lowerBound, "elif")
+                markGap(after: branch.condition.lines?.upperBound ?? lines.lowerBound, before: branch.body.lines?.lowerBound, "then")
+                previousEnd = branch.body.lines?.upperBound
+            }
+            markGap(after: previousEnd, before: elseBody?.lines?.lowerBound, "else")
         }
         for (position, branch) in branches.enumerated() {
             var outcome: ShellCondition.Outcome
@@ -313,7 +357,12 @@ struct ShellInterpreter {
             case .fails:
                 skip(branch.body, "not taken: \(why)")
             case .unknown:
-                if branches.allSatisfy({ ShellCondition.onlyReports($0.body) }) && (elseBody.map(ShellCondition.onlyReports) ?? true) {
+                let checked = unknownOutputs(in: branch.condition)
+                if !checked.isEmpty {
+                    for line in lines where unsupported[line] == nil {
+                        unsupported[line] = "the reproducer's own check, on \(checked.map { "$" + $0 }.joined(separator: ", ")), which no check of regress looks at"
+                    }
+                } else if branches.allSatisfy({ ShellCondition.onlyReports($0.body) }) && (elseBody.map(ShellCondition.onlyReports) ?? true) {
                     for line in lines where consumed[line] == nil { consumed[line] = .structure("a check that only reports: regress's own checks stand for it") }
                 } else {
                     for line in lines where unsupported[line] == nil { unsupported[line] = "'if' on a condition only a run decides: \(why)" }
@@ -453,6 +502,12 @@ struct ShellInterpreter {
             argv += expansion.fields
             unexpanded += expansion.unexpanded
         }
+        // `unset NAME…`: the names have no value from now on.
+        if argv.first == "unset", argv.count >= 2, node.redirections.isEmpty, unexpanded.isEmpty {
+            for name in argv.dropFirst() where !name.hasPrefix("-") { variables[name] = nil; unknownOutputVariables.remove(name) }
+            for line in node.lines where consumed[line] == nil { consumed[line] = .assignment("unset " + argv.dropFirst().joined(separator: " ")) }
+            return
+        }
         // `let i=$i+1`, `let "n += 4"`: arithmetic assignments.
         if argv.first == "let", argv.count >= 2, node.redirections.isEmpty, unexpanded.isEmpty {
             let expressions = Array(argv.dropFirst())
@@ -482,7 +537,7 @@ struct ShellInterpreter {
                 return
             }
             guard spend(bytes: environment.values.reduce(0) { $0 + $1.utf8.count }) else { return }
-            for (name, value) in environment { variables[name] = value }
+            for (name, value) in environment { variables[name] = value; unknownOutputVariables.remove(name) }
             let text = environment.keys.sorted().map { "\($0)=\(environment[$0]!)" }.joined(separator: " ")
             for line in node.lines where consumed[line] == nil { consumed[line] = .assignment(text) }
             return
@@ -549,6 +604,9 @@ struct ShellInterpreter {
         variables[name] = nil
         // `df -P`/`df -k` print 1 KiB blocks: a guard on the value is a free-space requirement.
         if argv.first == "df", argv.contains("-P") || argv.contains("-k") { freeSpaceVariables.insert(name) }
+        else if let program = argv.first, !["df", "_get_page_size", "_get_block_size", "getconf", "basename", "dirname", "id", "whoami", "uname", "date", "mktemp", "realpath", "readlink", "_scratch_mount_options"].contains(program) {
+            unknownOutputVariables.insert(name)
+        }
         for line in node.lines where consumed[line] == nil {
             consumed[line] = .assignment("\(name)=$(\(text)): not run; a command that uses $\(name) is reported")
         }

@@ -94,7 +94,7 @@ public struct StepRendering {
              .mkfs, .mount, .powerFail:
             return false
         case .remount, .cycleMount, .shutdown, .errorWrites, .dropCaches, .kernelSetting, .sync, .syncfs, .xfsIO, .touch, .writeText,
-             .copyReflink, .copy, .mkdir, .rm, .mv, .ln, .truncate, .chattr, .fallocate, .dd, .checksum, .extentCount:
+             .copyReflink, .copy, .mkdir, .rm, .rmMatching, .mv, .ln, .truncate, .chattr, .fallocate, .dd, .checksum, .extentCount:
             return true
         }
     }
@@ -190,6 +190,7 @@ public struct StepRendering {
         case .copyReflink(let source, let destination): return .translated(["\(destination): reflink \(source)"])
         case .copy: return .untranslated("a data copy has no step")
         case .mkdir(let directory):
+            if directory == "." { return .ignored("the filesystem's root exists") }
             if files.directories.contains(directory) { return .ignored("\(directory) exists (mkdir -p)") }
             return .translated(["mkdir \(directory)"])
         case .rm(let file):
@@ -197,6 +198,11 @@ public struct StepRendering {
             // nothing to remove.
             if !files.existing.contains(file) && !files.directories.contains(file) { return .ignored("removes \(file), which no step made: nothing to remove") }
             return .translated(["unlink \(file)"])
+        case .rmMatching(let pattern):
+            let matched = (files.existing.union(files.directories)).filter { StepRendering.matches(pattern, $0) }.sorted()
+            if matched.isEmpty { return .ignored("removes what \(pattern) matches, and no step made such a file") }
+            // Files before the directories that hold them.
+            return .translated(matched.sorted { $0.count > $1.count }.map { "unlink \($0)" })
         case .mv(let from, let to): return .translated(["rename \(from) \(to)"])
         case .ln(let target, let name, let symbolic):
             return symbolic ? .untranslated("a symbolic link has no step") : .translated(["link \(target) \(name)"])
@@ -219,7 +225,7 @@ public struct StepRendering {
             if FilesystemKind.Feature(rawValue: feature) != nil { return .translated(["requires: \(feature)"]) }
             return .ignored("requires \(feature) (a header requirement)")
         case .metadata(let key, let value):
-            if key == "fix" || key == "commit" { return .translated(["\(key): \(value)"]) }
+            if key == "fix" || key == "commit" || key.hasPrefix("mkfs.") { return .translated(["\(key): \(value)"]) }
             return .ignored("\(key): \(value) (test metadata)")
         case .setupIgnored(let why): return .ignored(why)
         case .terminalOutput: return .ignored("output to the terminal")
@@ -229,6 +235,26 @@ public struct StepRendering {
 }
 
 extension StepRendering {
+    /// The shell's `*` and `?` over one path (`*` does not cross a `/`).
+    static func matches(_ pattern: String, _ path: String) -> Bool {
+        let pattern = Array(pattern), path = Array(path)
+        func match(_ p: Int, _ s: Int) -> Bool {
+            if p == pattern.count { return s == path.count }
+            switch pattern[p] {
+            case "*":
+                var next = s
+                while true {
+                    if match(p + 1, next) { return true }
+                    guard next < path.count, path[next] != "/" else { return false }
+                    next += 1
+                }
+            case "?": return s < path.count && path[s] != "/" && match(p + 1, s + 1)
+            default: return s < path.count && path[s] == pattern[p] && match(p + 1, s + 1)
+            }
+        }
+        return match(0, 0)
+    }
+
     /// xfs_io's `resvsp` (XFS_IOC_RESVSP64: allocate, size unchanged) and `unresvsp` (free the range).
     static let xfsPreallocation: [String: [String]] = ["resvsp": ["falloc", "-k"], "unresvsp": ["fpunch"]]
 

@@ -396,4 +396,79 @@ final class FstestsConstructTests: XCTestCase {
             guard case .ignored = output.lines[number - 1].disposition else { return XCTFail("line \(number): \(output.lines[number - 1])") }
         }
     }
+
+    /// tests/xfs/639: a placement check on values the test read with xfs_bmap (`if [ "${rg}" != "${short_rg}" ];
+    /// then echo "RG mismatch …"`) is the test's own check, which no check of regress makes: untranslated,
+    /// never "a check that only reports". So is its zoned device requirement.
+    func testAChecksOwnComparisonAndADeviceRequirementAreNotDropped() {
+        let text = """
+        #! /bin/bash
+        _require_scratch
+        _require_xfs_scratch_zoned
+        _scratch_mkfs > /dev/null 2>&1
+        _scratch_mount
+        $XFS_IO_PROG -f -c 'pwrite 0 8k' $SCRATCH_MNT/1 >>$seqres.full
+        short_rg=`xfs_bmap -v $SCRATCH_MNT/1 | _filter_bmap_gno`
+        rg=`xfs_bmap -v $SCRATCH_MNT/1 | _filter_bmap_gno`
+        if [ "${rg}" != "${short_rg}" ]; then
+            echo "RG mismatch for file 1: $short_rg/$rg"
+        fi
+        [ "$rg" = "$short_rg" ] || echo "mismatch"
+        """
+        let output = ReproducerImporter().importScript(text, name: "xfs/639")
+        XCTAssertEqual(output.untranslated.map(\.number), [3, 9, 10, 11, 12])
+        if case .untranslated(let why) = output.lines[8].disposition {
+            XCTAssertEqual(why, "the reproducer's own check, on $rg, $short_rg, which no check of regress looks at")
+        }
+        if case .untranslated(let why) = output.lines[2].disposition {
+            XCTAssertEqual(why, "_require_xfs_scratch_zoned: the test needs a zoned device, which regress does not give it")
+        }
+    }
+
+    /// `rm -rf $TEST_DIR/fsstress.$seq.*` (tests/generic/013) removes what matches among the files made;
+    /// `unset NAME`; `_scratch_mkfs_blocksized 1024` (tests/generic/… with a block size) in each filesystem's option.
+    func testPatternRemovalUnsetAndABlockSize() {
+        let text = """
+        #! /bin/bash
+        _scratch_mkfs_blocksized 1024 >> $seqres.full 2>&1
+        _scratch_mount
+        $XFS_IO_PROG -f -c "pwrite 0 4k" $SCRATCH_MNT/f.1 >> $seqres.full
+        $XFS_IO_PROG -f -c "pwrite 0 4k" $SCRATCH_MNT/g.1 >> $seqres.full
+        rm -f $SCRATCH_MNT/f.*
+        rm -rf $SCRATCH_MNT/h.*
+        x=1
+        unset x
+        """
+        let output = ReproducerImporter().importScript(text, name: "t")
+        XCTAssertEqual(output.untranslated.map(\.number), [])
+        XCTAssertTrue(output.text!.contains("mkfs.xfs: -b size=1024\nmkfs.ext4: -b 1024\nmkfs.btrfs: -s 1024\n"), output.text!)
+        XCTAssertTrue(output.text!.contains("g.1: close\nunlink f.1\n"), output.text!)
+        XCTAssertTrue(StepRendering.matches("a/f.*", "a/f.1"))
+        XCTAssertFalse(StepRendering.matches("f.*", "f.1/x"), "a * does not cross a /")
+        XCTAssertTrue(StepRendering.matches("f?", "f1"))
+    }
+
+    /// tests/generic/001: `if [ $# -eq 0 ]` decided, with `then` on a line of its own and comments after
+    /// it: every line is accounted as the decided `if`'s, none untranslated. `echo … | tee -a $seqres.full`
+    /// (tests/generic/018) shows text.
+    func testTheKeywordsOfADecidedIfAndEchoIntoTee() {
+        let text = """
+        #! /bin/bash
+        if [ $# -eq 0 ]
+        then
+            # use the default config
+            #
+            x=1
+        else
+            x=2
+        fi
+        echo "zero-length file:" | tee -a $seqres.full
+        """
+        let lines = ImportFrontEnd(text).lines
+        XCTAssertEqual(lines.filter { if case .untranslated = $0.disposition { return true }; return false }.map(\.number), [])
+        XCTAssertEqual(lines[2].disposition, .ignored(.structure("then")))
+        XCTAssertEqual(lines[3].disposition, .ignored(.comment))
+        if case .ignored(.structure) = lines[6].disposition {} else { XCTFail("else: \(lines[6])") }
+        XCTAssertEqual(lines[7].disposition, .ignored(.structure("not taken: '[ 0 -eq 0 ]'")))
+    }
 }
