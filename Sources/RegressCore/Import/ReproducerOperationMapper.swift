@@ -40,7 +40,8 @@ public struct ReproducerOperationMapper {
         let scratch = ShellScript.fstestsDefaults["SCRATCH_MNT"]!
         func uses(_ mountPoint: String) -> Bool {
             commands.contains { command in
-                (command.argv + command.redirections.map(\.target)).contains { $0 == mountPoint || $0.hasPrefix(mountPoint + "/") }
+                // Also inside a word: dd's `of=/mnt/scratch/f`, `--restore=…`.
+                (command.argv + command.redirections.map(\.target)).contains { $0 == mountPoint || $0.contains(mountPoint + "/") || $0.hasSuffix("=" + mountPoint) }
             }
         }
         if uses(scratch) {
@@ -506,6 +507,8 @@ public struct ReproducerOperationMapper {
             if value.hasPrefix("/dev/zero") || value.hasPrefix("/dev/urandom") || value.hasPrefix("/dev/random") { return .some(value) }
             return relative(value).map { .some($0) } ?? nil
         }
+        // `dd if=F of=/dev/null`: the file is read, all of it; `verify` reads it and checks what it holds.
+        if values["of"] == "/dev/null", let source = values["if"], let relative = relative(source) { return [.checksum(file: relative)] }
         guard let input = path("if"), let output = path("of") else { return [.unrecognised("dd from or to outside the test filesystem")] }
         let flags = ["conv", "oflag", "iflag"].compactMap { key in values[key].map { "\(key)=\($0)" } }
         return [.dd(input: input, output: output, blockSize: values["bs"], count: values["count"], seek: values["seek"],

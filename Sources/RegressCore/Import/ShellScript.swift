@@ -41,6 +41,8 @@ public struct ShellScript: Equatable, Sendable {
         "here": ".", "seq": "fstests-seq", "seqres": "/fstests/results/fstests-seq", "tmp": "/tmp/fstests",
         "RESULT_DIR": "/fstests/results",
         "FLAKEY_ALLOW_WRITES": "0", "FLAKEY_DROP_WRITES": "1", "FLAKEY_ERROR_WRITES": "2",
+        // check(8)'s defaults for how long and how hard a test runs.
+        "LOAD_FACTOR": "1", "TIME_FACTOR": "1",
     ]
 
     /// The longest loop the front end unrolls; a longer one is reported instead.
@@ -443,23 +445,25 @@ struct ShellInterpreter {
         func fail(_ why: String) {
             for line in lines where unsupported[line] == nil { unsupported[line] = why }
         }
-        guard assignArithmetic(initial) else { return fail("loop start '\(initial)' is not an integer assignment") }
+        // `$nr_files`, `$(($BLOCKS/(2**$i)))` in the expressions: expanded before each evaluation, as the
+        // shell does inside `((…))`.
+        guard assignArithmetic(expandText(initial)) else { return fail("loop start '\(initial)' is not an integer assignment") }
         var iterations = 0
         while true {
-            guard let holds = ShellArithmetic.compare(condition, variables: variables) else {
+            guard let holds = ShellArithmetic.compare(expandText(condition), variables: variables) else {
                 return fail("loop condition '\(condition)' is not an integer comparison")
             }
             if !holds { break }
             iterations += 1
             guard iterations <= ShellScript.loopBound else { return fail("loop of more than \(ShellScript.loopBound) iterations") }
-            guard assignArithmetic(step) else { return fail("loop step '\(step)' is not an integer assignment") }
+            guard assignArithmetic(expandText(step)) else { return fail("loop step '\(step)' is not an integer assignment") }
         }
-        guard assignArithmetic(initial) else { return }
+        guard assignArithmetic(expandText(initial)) else { return }
         markLoop(lines, body: body, "for ((\(initial); \(condition); \(step))): \(iterations) iterations")
         for _ in 0..<iterations {
             guard spend(bodies: 1) else { return }
             run(body, connector: nil)
-            _ = assignArithmetic(step)
+            _ = assignArithmetic(expandText(step))
         }
     }
 

@@ -292,7 +292,7 @@ public struct ShellSyntaxParser {
                 text += ")"
             case .op(let op, _): text += " \(op) "
             case .word(let word): text += " " + (word.plainText ?? ShellSyntaxParser.rawText(word)) + " "
-            case .redirection(let redirection, _): text += " " + redirection.op + (redirection.target.plainText ?? "") + " "
+            case .redirection(let redirection, _): text += " " + redirection.op + (redirection.target.plainText ?? ShellSyntaxParser.rawText(redirection.target)) + " "
             case .newline: text += " "
             }
         }

@@ -471,4 +471,27 @@ final class FstestsConstructTests: XCTestCase {
         if case .ignored(.structure) = lines[6].disposition {} else { XCTFail("else: \(lines[6])") }
         XCTAssertEqual(lines[7].disposition, .ignored(.structure("not taken: '[ 0 -eq 0 ]'")))
     }
+
+    /// tests/generic/017: `for (( j=0; j < $(($BLOCKS/(2**$i))); j++ ))` inside `for (( i = 1; i <= 7; i++ ))`:
+    /// the expressions are expanded before each evaluation, `**` is a power, and `dd … of=/dev/null`
+    /// (tests/generic/224) reads the file, which `verify` does.
+    func testArithmeticLoopsWithExpansionsAndPowers() {
+        let text = """
+        #! /bin/bash
+        BLOCKS=8
+        _scratch_mkfs > /dev/null 2>&1
+        _scratch_mount
+        for (( i = 1; i <= 2; i++ )); do
+            for (( j=0; j < $(($BLOCKS/(2**$i))); j++ )); do
+                $XFS_IO_PROG -f -c "pwrite $j 1" $SCRATCH_MNT/f >> $seqres.full
+            done
+        done
+        dd of=/dev/null if=$SCRATCH_MNT/f bs=512k iflag=direct > /dev/null 2>&1
+        """
+        let output = ReproducerImporter().importScript(text, name: "t")
+        XCTAssertEqual(output.untranslated.map(\.number), [])
+        XCTAssertEqual(steps(output), ["f: pwrite 0 1", "f: pwrite 1 1", "f: pwrite 2 1", "f: pwrite 3 1", "f: pwrite 0 1", "f: pwrite 1 1", "verify f"])
+        XCTAssertEqual(ShellArithmetic.evaluate("2**3**2", variables: [:]), 512, "right-associative")
+        XCTAssertEqual(ShellArithmetic.evaluate("3*2**2", variables: [:]), 12)
+    }
 }
