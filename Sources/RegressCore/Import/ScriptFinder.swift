@@ -269,6 +269,17 @@ public struct ScriptFinder {
     }
 
     private static func classifyBody(_ lines: inout [Line], plainScript: Bool, shellProgram: Bool = false) {
+        if shellProgram {
+            // The shell reads every line as it stands, here-documents and quoted text included: each line
+            // goes to it whole, and its kind is only for the account (no prompt, no prose, no block to
+            // find, so nothing is read twice: a long function costs what its lines cost).
+            for index in lines.indices where lines[index].kind == .prose {
+                let body = candidate(lines[index].text).body
+                lines[index].kind = body.isEmpty ? .blank : body.hasPrefix("#") ? .comment : .script
+                lines[index].shellText = lines[index].text
+            }
+            return
+        }
         // Prompt style: the mail shows commands after `$ ` (Filipe Manana's style), so a line without
         // a prompt is what the command printed.
         let promptStyle = !shellProgram && lines.contains { line in
