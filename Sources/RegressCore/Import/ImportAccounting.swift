@@ -124,6 +124,12 @@ public enum ImportReport {
     public static func render(_ lines: [ImportLine], width: Int = 48) -> String {
         var output = ""
         let numberWidth = String(lines.last?.number ?? 1).count
+        // A continuation line is what the command it continues is.
+        let untranslatedNumbers = Set(lines.compactMap { line -> Int? in
+            if case .untranslated = line.disposition { return line.number }
+            return nil
+        })
+        func firstIsUntranslated(_ first: Int) -> Bool { untranslatedNumbers.contains(first) }
         for line in lines {
             let number = String(repeating: " ", count: max(0, numberWidth - String(line.number).count)) + String(line.number)
             var text = oneLine(line.text.replacingAll("\t", with: "    "))
@@ -131,7 +137,7 @@ public enum ImportReport {
             let padded = text + String(repeating: " ", count: max(0, width - text.count))
             let (label, detail): (String, String) = switch line.disposition {
             case .translated(let steps): ("translated  ", steps.isEmpty ? "(sets up the test)" : "-> " + foldedSteps(steps))
-            case .continues(let first): ("translated  ", "(continues line \(first))")
+            case .continues(let first): (firstIsUntranslated(first) ? "UNTRANSLATED" : "translated  ", "(continues line \(first))")
             case .ignored(let reason): ("ignored     ", "(\(reason.description))")
             case .untranslated(let why): ("UNTRANSLATED", why)
             }
@@ -144,8 +150,13 @@ public enum ImportReport {
 
     public static func summary(_ lines: [ImportLine]) -> (translated: Int, ignored: Int, untranslated: Int) {
         var counts = (translated: 0, ignored: 0, untranslated: 0)
+        let untranslatedNumbers = Set(lines.compactMap { line -> Int? in
+            if case .untranslated = line.disposition { return line.number }
+            return nil
+        })
         for line in lines {
             switch line.disposition {
+            case .continues(let first) where untranslatedNumbers.contains(first): counts.untranslated += 1
             case .translated, .continues: counts.translated += 1
             case .ignored: counts.ignored += 1
             case .untranslated: counts.untranslated += 1

@@ -214,7 +214,7 @@ struct ShellInterpreter {
                 // that only reports; nothing of it acts on the filesystem.
                 if item.connector == "||" || item.connector == "&&", index + 1 < items.count,
                    ShellCondition.isTest(item.node), !isFileTest(item.node), ShellCondition.onlyReports(items[index + 1].node) {
-                    if let names = Optional(unknownOutputs(in: item.node)), !names.isEmpty {
+                    if let names = Optional(unknownOutputs(in: item.node)), !names.isEmpty, !ShellCondition.skips(items[index + 1].node) {
                         for line in ShellNode.span([item.node.lines, items[index + 1].node.lines].compactMap { $0 }) ?? 0...0 where unsupported[line] == nil {
                             unsupported[line] = "the reproducer's own check, on \(names.map { "$" + $0 }.joined(separator: ", ")), which no check of regress looks at"
                         }
@@ -360,7 +360,8 @@ struct ShellInterpreter {
                 skip(branch.body, "not taken: \(why)")
             case .unknown:
                 let checked = unknownOutputs(in: branch.condition)
-                if !checked.isEmpty {
+                let skips = branches.contains { ShellCondition.skips($0.body) } || (elseBody.map(ShellCondition.skips) ?? false)
+                if !checked.isEmpty && !skips {
                     for line in lines where unsupported[line] == nil {
                         unsupported[line] = "the reproducer's own check, on \(checked.map { "$" + $0 }.joined(separator: ", ")), which no check of regress looks at"
                     }

@@ -192,6 +192,8 @@ public struct ShellSyntaxParser {
                 break loop
             }
             end = max(end, token.line)
+            // A quoted word over several lines (an awk program in '…') ends on its last line.
+            if case .word(let word) = token { end = max(end, token.line + ShellSyntaxParser.rawText(word).filter { $0 == "\n" }.count) }
             if case .redirection(let redirection, _) = token, let body = redirection.hereDocument {
                 end = max(end, token.line + body.filter { $0 == "\n" }.count + 1)
             }

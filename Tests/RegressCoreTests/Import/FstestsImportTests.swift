@@ -494,4 +494,24 @@ final class FstestsConstructTests: XCTestCase {
         XCTAssertEqual(ShellArithmetic.evaluate("2**3**2", variables: [:]), 512, "right-associative")
         XCTAssertEqual(ShellArithmetic.evaluate("3*2**2", variables: [:]), 12)
     }
+
+    /// tests/generic/001's `_chain`: an awk program in '…' over many lines is one command, and its lines
+    /// continue it (untranslated with it), never "a script line that became no command". A guard that
+    /// skips (tests/generic/108's `test -b "$SCSI_DEBUG_DEV" || _notrun …`) is a requirement, not a check.
+    func testAMultiLineQuotedWordAndAGuardThatSkips() {
+        let text = """
+        #! /bin/bash
+        awk -v x=1 '
+        BEGIN { n = 0 }
+        END { print n }' < /dev/null
+        dev=`_get_scsi_debug_dev 4096 512 0 128`
+        test -b "$dev" || _notrun "Failed to initialize scsi debug device"
+        """
+        let lines = ImportFrontEnd(text).lines
+        XCTAssertEqual(lines[2].disposition, .continues(2))
+        XCTAssertEqual(lines[3].disposition, .continues(2))
+        XCTAssertEqual(ImportReport.summary(lines).untranslated, 3, "the awk line and the two it continues")
+        XCTAssertTrue(ImportReport.render(lines).contains("UNTRANSLATED  BEGIN"), ImportReport.render(lines))
+        if case .untranslated = lines[5].disposition { XCTFail("a guard that skips is no check: \(lines[5])") }
+    }
 }
