@@ -657,6 +657,10 @@ public struct ReproducerOperationMapper {
             return mapXfsIO(Self.words(arguments.dropFirst(5)) + ["-f", "-c", "reflink \(arguments[0]) \(arguments[1]) \(arguments[3]) \(arguments[4])", arguments[2]])
         case "_dedupe_range" where arguments.count >= 5:
             return mapXfsIO(Self.words(arguments.dropFirst(5)) + ["-f", "-c", "dedupe \(arguments[0]) \(arguments[1]) \(arguments[3]) \(arguments[4])", arguments[2]])
+        case "_mwrite_byte" where arguments.count >= 5:
+            return mapXfsIO(["-f", "-c", "mmap -rw 0 \(arguments[3])", "-c", "mwrite -S \(arguments[0]) \(arguments[1]) \(arguments[2])", arguments[4]])
+        case "_exit": return [.setupIgnored("the end of the script")]
+        case "_exclude_scratch_mount_option": return [.setupIgnored("regress mounts with the test's own options only")]
         case "_reflink" where arguments.count == 2: return mapXfsIO(["-f", "-c", "reflink \(arguments[0])", arguments[1]])
         case "_cp_reflink" where arguments.count == 2: return mapCopy(["--reflink=always", arguments[0], arguments[1]])
         // The fix the test guards: its `fix:` line (and `commit:`, unless the id is a placeholder).

@@ -213,7 +213,8 @@ struct ShellInterpreter {
                 // `[ "$avail" -ge N ] || _notrun …`, `test $a != $b && echo mismatch`: a guard or a check
                 // that only reports; nothing of it acts on the filesystem.
                 if item.connector == "||" || item.connector == "&&", index + 1 < items.count,
-                   ShellCondition.isTest(item.node), !isFileTest(item.node), ShellCondition.onlyReports(items[index + 1].node) {
+                   ShellCondition.isTest(item.node), !isFileTest(item.node) || ShellCondition.skips(items[index + 1].node),
+                   ShellCondition.onlyReports(items[index + 1].node) {
                     if let names = Optional(unknownOutputs(in: item.node)), !names.isEmpty, !ShellCondition.skips(items[index + 1].node) {
                         for line in ShellNode.span([item.node.lines, items[index + 1].node.lines].compactMap { $0 }) ?? 0...0 where unsupported[line] == nil {
                             unsupported[line] = "the reproducer's own check, on \(names.map { "$" + $0 }.joined(separator: ", ")), which no check of regress looks at"

@@ -71,20 +71,23 @@ public struct StepRendering {
     /// One program's steps share each file's descriptor, as xfs_io's `-c` commands share the file it
     /// opened: where the program ends, so does the descriptor (`F: close`, in the order the files were
     /// first used). chattr and filefrag's `expect-extents` open their file for their one call.
+    /// A mapping the program made and did not unmap ends with it too (`F: munmap`), as the process's
+    /// mappings do when it exits.
     static func closes(_ steps: [String]) -> [String] {
         var files: [String] = []
-        var closed: Set<String> = []
+        var mapped: [String] = []
         for step in steps where !isHeaderLine(step) {
             let words = step.split(separator: " ")
             guard words.count >= 2, let first = words.first, first.hasSuffix(":") else { continue }
             let file = String(first.dropLast())
             let command = words.dropFirst().first { !$0.hasPrefix("-") }.map(String.init) ?? ""
-            if command == "close" { closed.insert(file); files.removeAll { $0 == file }; continue }
+            if command == "close" { files.removeAll { $0 == file }; continue }
+            if command == "mmap" && !mapped.contains(file) { mapped.append(file) }
+            if command == "munmap" { mapped.removeAll { $0 == file } }
             if command == "chattr" || command == "expect-extents" { continue }
-            closed.remove(file)
             if !files.contains(file) { files.append(file) }
         }
-        return files.map { "\($0): close" }
+        return mapped.map { "\($0): munmap" } + files.map { "\($0): close" }
     }
 
     /// Operations that run a step on the filesystem while it is mounted (not the unmount, not setup).

@@ -514,4 +514,27 @@ final class FstestsConstructTests: XCTestCase {
         XCTAssertTrue(ImportReport.render(lines).contains("UNTRANSLATED  BEGIN"), ImportReport.render(lines))
         if case .untranslated = lines[5].disposition { XCTFail("a guard that skips is no check: \(lines[5])") }
     }
+
+    /// common/rc's `_mwrite_byte` (tests/generic/140) maps, stores and exits: the mapping ends with the
+    /// program (`F: munmap`), then the descriptor. `_exit 0` ends the script.
+    func testMwriteByteUnmapsWhereTheProgramEnds() {
+        let text = """
+        #! /bin/bash
+        _scratch_mkfs > /dev/null 2>&1
+        _scratch_mount
+        _pwrite_byte 0x61 0 64k $SCRATCH_MNT/file2 >> $seqres.full
+        _mwrite_byte 0x62 0 17 65536 $SCRATCH_MNT/file2 >> $seqres.full
+        _mwrite_byte 0x63 17 17 65536 $SCRATCH_MNT/file2 >> $seqres.full
+        _exit 0
+        """
+        let output = ReproducerImporter().importScript(text, name: "t")
+        XCTAssertEqual(output.untranslated.map(\.number), [])
+        XCTAssertTrue(output.text!.contains("""
+        file2: mmap -rw 0 65536
+        file2: mwrite -S 0x62 0 17
+        file2: munmap
+        file2: close
+        file2: mmap -rw 0 65536
+        """), output.text!)
+    }
 }
