@@ -21,6 +21,7 @@ public struct ImportFrontEnd {
         }
         script.commands = script.commands.map(Placeholders.resolve)
         var mapper = ReproducerOperationMapper(commands: script.commands)
+        mapper.hasGoldenOutput = goldenOutput != nil
         var rendering = StepRendering(mapper: mapper)
         var operations: [(command: ShellCommand, operations: [ReproducerOperation])] = []
         var rendered: [String] = []

@@ -537,4 +537,25 @@ final class FstestsConstructTests: XCTestCase {
         file2: mmap -rw 0 65536
         """), output.text!)
     }
+
+    /// tests/generic/376: `ls -R $SCRATCH_MNT/dir | _filter_scratch` after a power cut, with the names in
+    /// its .out: a check that the names exist, which `verify` is not (it lets a name never made durable
+    /// vanish), so it is untranslated there; without a golden output it stays a `verify`.
+    func testLsForTheGoldenOutputIsACheckOfNames() {
+        let text = """
+        #! /bin/bash
+        _scratch_mkfs >> $seqres.full 2>&1
+        _scratch_mount
+        mkdir $SCRATCH_MNT/dir
+        touch $SCRATCH_MNT/dir/foo
+        _scratch_sync
+        ls -R $SCRATCH_MNT/dir | _filter_scratch
+        """
+        let golden = "QA output created by 376\nSCRATCH_MNT/dir:\nfoo\n"
+        let withGolden = ReproducerImporter().importScript(text, name: "generic/376", goldenOutput: golden)
+        if case .untranslated(let why) = withGolden.lines[6].disposition {
+            XCTAssertEqual(why, "ls lists names for the golden output: the language has no check that names exist")
+        } else { XCTFail("\(withGolden.lines[6])") }
+        XCTAssertEqual(ReproducerImporter().importScript(text, name: "t").lines[6].disposition, .translated(["verify"]))
+    }
 }
