@@ -260,10 +260,12 @@ public struct ScriptFinder {
     /// A file that starts with `#!` naming a shell (every fstests test: `#! /bin/bash`) is a program: the
     /// shell reads every line of it, so none is prose, whatever it looks like (`_begin_fstest auto quick`,
     /// `$here/src/t_readdir_3 $dir $files $seed` at column 0, a subshell).
+    /// (tests/generic/556 has its SPDX line first: the `#!` may follow a comment or two.)
     static func isShellProgram(_ lines: [Line]) -> Bool {
-        guard let first = lines.first(where: { $0.kind == .prose }), first.source.lowerBound == 1 else { return false }
+        let opening = lines.prefix(3)
+        guard let first = opening.first(where: { $0.text.hasPrefix("#!") }), first.kind == .prose,
+              opening.prefix(while: { $0 != first }).allSatisfy({ $0.kind == .prose && $0.text.hasPrefix("#") }) else { return false }
         let text = first.text.trimmingBlanks
-        guard text.hasPrefix("#!") else { return false }
         let interpreter = text.dropFirst(2).split(separator: " ").prefix(2).map { $0.split(separator: "/").last.map(String.init) ?? "" }
         return interpreter.contains { ["sh", "bash", "dash", "ksh", "zsh"].contains($0) }
     }

@@ -54,9 +54,9 @@ public struct ShellScript: Equatable, Sendable {
     /// command; the front end goes on with the next one.
     public struct UnrollBudget: Equatable, Sendable {
         /// Commands recorded.
-        public var commands = 5_000
+        public var commands = 3_000
         /// Loop bodies and function bodies run.
-        public var bodies = 10_000
+        public var bodies = 4_000
         /// Bytes of the values assigned to variables and of the words of the commands recorded (a
         /// string grown in a loop): the measure of the time unrolling takes, counted rather than timed,
         /// so that the cap falls at the same place on every machine and in every build.

@@ -129,6 +129,7 @@ final class FstestsImportTests: XCTestCase {
         """
         var budget = ShellScript.UnrollBudget()
         budget.commands = 500
+        budget.bodies = 100_000
         let script = ShellScript.parse(text, budget: budget)
         XCTAssertEqual(script.commands.map { $0.argv.last }, ["/mnt/scratch/after"], "the loop makes no command; the line after it does")
         XCTAssertEqual(script.unsupported[10], "too large to unroll: more than 500 commands")
