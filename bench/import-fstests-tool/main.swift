@@ -98,8 +98,6 @@ func importOne(_ path: String) -> Record {
     getrusage(RUSAGE_SELF.rawValue, &usage)
     var record = Record(test: name, kind: "", milliseconds: elapsed, maxRSSKiB: usage.ru_maxrss)
     var blockers: [String] = []
-    /// For each blocker, its first line and reason: `NUMBER: TEXT — WHY`.
-    var examples: [String] = []
     for line in output.lines {
         switch line.disposition {
         case .untranslated(let why):
