@@ -34,9 +34,17 @@ struct Import: ParsableCommand {
         }
         if let output, FileManager.default.fileExists(atPath: output) { fail("\(output): exists; not overwriting it") }
         let name = URL(fileURLWithPath: output ?? script).lastPathComponent
-        let imported = ReproducerImporter().importScript(text, name: name, inputPath: script)
-        let report = quiet ? imported.untranslated.map { "\(script):\($0.number): \($0.text.trimmed)" }.joined(separator: "\n")
+        // fstests keeps a test's golden output beside it (tests/btrfs/113.out): the oracle of its check.
+        let goldenPath = script + ".out"
+        let golden = FileManager.default.contents(atPath: goldenPath).flatMap { String(data: $0, encoding: .utf8) }
+        let imported = ReproducerImporter().importScript(text, name: name, inputPath: script, goldenOutput: golden)
+        var report = quiet ? ImportReport.untranslated(imported.lines, file: script).joined(separator: "\n")
                            : ImportReport.render(imported.lines).trimmingNewlines
+        if !imported.goldenLines.isEmpty {
+            let goldenReport = quiet ? ImportReport.untranslated(imported.goldenLines, file: goldenPath).joined(separator: "\n")
+                                     : "\(goldenPath):\n" + ImportReport.render(imported.goldenLines).trimmingNewlines
+            if !goldenReport.isEmpty { report += (report.isEmpty ? "" : "\n") + goldenReport }
+        }
         if !report.isEmpty { printError(report) }
         guard let test = imported.text else {
             fail("\(script): none of the reproducer's file operations became a step, so no test was written (it would exercise nothing)",
@@ -44,7 +52,7 @@ struct Import: ParsableCommand {
         }
         if let output {
             guard FileManager.default.createFile(atPath: output, contents: test.data(using: .utf8)) else { fail("\(output): cannot write") }
-            printError("wrote \(output): \(imported.dataSteps) data step(s), \(imported.untranslated.count) line(s) untranslated")
+            printError("wrote \(output): \(imported.dataSteps) data step(s), \(imported.untranslated.count + imported.untranslatedGoldenLines.count) line(s) untranslated")
         } else {
             StandardStream.output.write(test.data(using: .utf8)!)
         }

@@ -87,7 +87,7 @@ public enum ImportAccounting {
             if case .untranslated(let why) = result { return why }
             return nil
         }
-        if !untranslated.isEmpty { return .untranslated(unique(untranslated).joined(separator: "; ")) }
+        if !untranslated.isEmpty { return .untranslated(folded(unique(untranslated))) }
         let steps = results.flatMap { result -> [String] in
             if case .translated(let steps) = result { return steps }
             return []
@@ -106,6 +106,13 @@ public enum ImportAccounting {
         var seen: Set<String> = []
         return texts.filter { seen.insert($0).inserted }
     }
+
+    /// The reasons of one line, the first few of them: each iteration of an unrolled loop may give its
+    /// own (another offset, another file), and one input line stays one line of the account.
+    static func folded(_ reasons: [String], keeping kept: Int = 2) -> String {
+        guard reasons.count > kept + 1 else { return reasons.joined(separator: "; ") }
+        return reasons.prefix(kept).joined(separator: "; ") + "; and \(reasons.count - kept) more like them"
+    }
 }
 
 /// Prints what became of each input line, as `regress import` shows it:
@@ -117,18 +124,24 @@ public enum ImportReport {
     public static func render(_ lines: [ImportLine], width: Int = 48) -> String {
         var output = ""
         let numberWidth = String(lines.last?.number ?? 1).count
+        // A continuation line is what the command it continues is.
+        let untranslatedNumbers = Set(lines.compactMap { line -> Int? in
+            if case .untranslated = line.disposition { return line.number }
+            return nil
+        })
+        func firstIsUntranslated(_ first: Int) -> Bool { untranslatedNumbers.contains(first) }
         for line in lines {
             let number = String(repeating: " ", count: max(0, numberWidth - String(line.number).count)) + String(line.number)
-            var text = line.text.replacingAll("\t", with: "    ")
+            var text = oneLine(line.text.replacingAll("\t", with: "    "))
             if text.count > width { text = String(text.prefix(width - 1)) + "…" }
             let padded = text + String(repeating: " ", count: max(0, width - text.count))
             let (label, detail): (String, String) = switch line.disposition {
-            case .translated(let steps): ("translated  ", steps.isEmpty ? "(sets up the test)" : "-> " + steps.joined(separator: " | "))
-            case .continues(let first): ("translated  ", "(continues line \(first))")
+            case .translated(let steps): ("translated  ", steps.isEmpty ? "(sets up the test)" : "-> " + foldedSteps(steps))
+            case .continues(let first): (firstIsUntranslated(first) ? "UNTRANSLATED" : "translated  ", "(continues line \(first))")
             case .ignored(let reason): ("ignored     ", "(\(reason.description))")
             case .untranslated(let why): ("UNTRANSLATED", why)
             }
-            output += "\(number)  \(label)  \(padded)  \(detail)\n"
+            output += "\(number)  \(label)  \(padded)  \(shortened(oneLine(detail)))\n"
         }
         let counts = summary(lines)
         output += "\(counts.translated) translated, \(counts.ignored) ignored on purpose, \(counts.untranslated) untranslated\n"
@@ -137,8 +150,13 @@ public enum ImportReport {
 
     public static func summary(_ lines: [ImportLine]) -> (translated: Int, ignored: Int, untranslated: Int) {
         var counts = (translated: 0, ignored: 0, untranslated: 0)
+        let untranslatedNumbers = Set(lines.compactMap { line -> Int? in
+            if case .untranslated = line.disposition { return line.number }
+            return nil
+        })
         for line in lines {
             switch line.disposition {
+            case .continues(let first) where untranslatedNumbers.contains(first): counts.untranslated += 1
             case .translated, .continues: counts.translated += 1
             case .ignored: counts.ignored += 1
             case .untranslated: counts.untranslated += 1
@@ -151,7 +169,24 @@ public enum ImportReport {
     public static func untranslated(_ lines: [ImportLine], file: String) -> [String] {
         lines.compactMap { line in
             guard case .untranslated(let why) = line.disposition else { return nil }
-            return "\(file):\(line.number): \(line.text.trimmingBlanks) — \(why)"
+            return "\(file):\(line.number): \(oneLine(line.text.trimmingBlanks)) — \(shortened(oneLine(why)))"
         }
+    }
+
+    /// A text on one line of the account: newlines (a here-document, a quoted word over lines) written
+    /// as `\n`.
+    static func oneLine(_ text: String) -> String {
+        text.replacingAll("\r", with: "\\r").replacingAll("\n", with: "\\n")
+    }
+
+    /// At most `limit` characters: the account is for reading.
+    static func shortened(_ text: String, limit: Int = 600) -> String {
+        text.count <= limit ? text : String(text.prefix(limit - 1)) + "…"
+    }
+
+    /// The steps of one line (an unrolled loop makes many): the first few, then how many in all.
+    static func foldedSteps(_ steps: [String], keeping kept: Int = 4) -> String {
+        guard steps.count > kept + 1 else { return steps.joined(separator: " | ") }
+        return steps.prefix(kept).joined(separator: " | ") + " | … (\(steps.count) steps in all)"
     }
 }

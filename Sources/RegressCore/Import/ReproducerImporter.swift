@@ -12,7 +12,10 @@ public struct ReproducerImporter {
         public var lines: [ImportLine]
         /// How many steps change a file (data operations of the command table).
         public var dataSteps: Int
+        /// The account of the golden output's lines (empty without one), numbered as in that file.
+        public var goldenLines: [ImportLine] = []
         public var untranslated: [ImportLine] { lines.filter { if case .untranslated = $0.disposition { return true } else { return false } } }
+        public var untranslatedGoldenLines: [ImportLine] { goldenLines.filter { if case .untranslated = $0.disposition { return true } else { return false } } }
     }
 
     public init() {}
@@ -24,18 +27,24 @@ public struct ReproducerImporter {
         return named.count == 1 ? named[0] : nil
     }
 
-    /// `inputPath`: where the input was read from, whose words may name the filesystem.
-    public func importScript(_ source: String, name: String, inputPath: String? = nil) -> Output {
-        let frontEnd = ImportFrontEnd(source)
+    /// `inputPath`: where the input was read from, whose words may name the filesystem. `goldenOutput`:
+    /// what the reproducer prints when the bug is fixed (an fstests test's `.out`).
+    public func importScript(_ source: String, name: String, inputPath: String? = nil, goldenOutput: String? = nil) -> Output {
+        let frontEnd = ImportFrontEnd(source, goldenOutput: goldenOutput)
         var header: [String] = [], steps: [String] = []
         for line in frontEnd.renderedLines {
-            if StepRendering.isHeaderLine(line) { if !header.contains(line) { header.append(line) } } else { steps.append(line) }
+            guard StepRendering.isHeaderLine(line) else { steps.append(line); continue }
+            // A key appears once: the first fix a test names is the one it guards, the first mkfs options
+            // the ones its filesystem is made with (`requires:` lines are merged below).
+            let key = line.prefix { $0 != ":" }
+            if key != "requires" && header.contains(where: { $0.hasPrefix(key + ":") }) { continue }
+            if !header.contains(line) { header.append(line) }
         }
         let parser = TestParser(path: name, name: name)
         var files = FileTracker()
         let parsed = steps.compactMap { try? parser.parseStep($0, lineNumber: 1, files: &files) }
         let dataSteps = parsed.filter { $0.spec.category == .data }.count
-        guard dataSteps > 0 else { return Output(text: nil, lines: frontEnd.lines, dataSteps: 0) }
+        guard dataSteps > 0 else { return Output(text: nil, lines: frontEnd.lines, dataSteps: 0, goldenLines: frontEnd.goldenLines) }
 
         if !header.contains(where: { $0.hasPrefix("filesystems:") }) {
             // Nothing in it named the filesystem: the input's name may (fstests' tests/btrfs/159, a
@@ -49,7 +58,8 @@ public struct ReproducerImporter {
         else if parsed.contains(where: { $0.name == "dedupe" }) { required.append("dedupe") }
         if !required.isEmpty { header.append("requires: " + required.reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }.joined(separator: " ")) }
         var lines = ["# Imported by `regress import` from \(name). Review before committing:",
-                     "# the summary, groups and the fix it guards are for a person to write.",
+                     header.contains { $0.hasPrefix("fix:") } ? "# the summary and groups are for a person to write; the fix is the one the source names."
+                                                              : "# the summary, groups and the fix it guards are for a person to write.",
                      "summary: imported reproducer \(name)",
                      "groups: auto imported"] + header
         lines.append("")
@@ -57,6 +67,6 @@ public struct ReproducerImporter {
         lines += steps
         lines.append("# Added by the import: the data must be right, also after a clean remount.")
         lines += ["verify", "remount", "verify"]
-        return Output(text: lines.joined(separator: "\n") + "\n", lines: frontEnd.lines, dataSteps: dataSteps)
+        return Output(text: lines.joined(separator: "\n") + "\n", lines: frontEnd.lines, dataSteps: dataSteps, goldenLines: frontEnd.goldenLines)
     }
 }

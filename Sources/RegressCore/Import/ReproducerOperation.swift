@@ -39,6 +39,8 @@ public enum ReproducerOperation: Equatable, Sendable {
     case copy(source: String, destination: String)
     case mkdir(String)
     case rm(String)
+    /// `rm -rf DIR/name.*`: the files made so far whose names the pattern matches (`*`, `?`).
+    case rmMatching(String)
     case mv(from: String, to: String)
     case ln(target: String, name: String, symbolic: Bool)
     case truncate(file: String, size: String)
@@ -60,7 +62,6 @@ public enum ReproducerOperation: Equatable, Sendable {
     case setupIgnored(String)
     /// `echo` to the terminal, a pipeline's output filter: the reproducer talks to a person.
     case terminalOutput
-    case sleep(String)
     /// A command this layer does not know, and why.
     case unrecognised(String)
 

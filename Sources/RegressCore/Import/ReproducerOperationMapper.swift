@@ -10,6 +10,9 @@ public struct ReproducerOperationMapper {
     public private(set) var devices: Set<String>
     /// The working directory, when a `cd` moved it.
     private var workingDirectory: String?
+    /// The reproducer has a golden output (an fstests test's `.out`), which holds what its commands
+    /// print: what `ls` lists there is a check of names, which `verify` does not make.
+    public var hasGoldenOutput = false
     /// `filefrag F | grep "N extents found"`: the count each such filefrag's pipeline checks, by its first line.
     private(set) var extentChecks: [Int: Int] = [:]
 
@@ -38,8 +41,18 @@ public struct ReproducerOperationMapper {
             }
         }
         let scratch = ShellScript.fstestsDefaults["SCRATCH_MNT"]!
-        if commands.contains(where: { $0.argv.contains { $0 == scratch || $0.hasPrefix(scratch + "/") } }) {
-            add(ShellScript.fstestsDefaults["SCRATCH_MNT"]!)
+        func uses(_ mountPoint: String) -> Bool {
+            commands.contains { command in
+                // Also inside a word: dd's `of=/mnt/scratch/f`, `--restore=…`.
+                (command.argv + command.redirections.map(\.target)).contains { $0 == mountPoint || $0.contains(mountPoint + "/") || $0.hasSuffix("=" + mountPoint) }
+            }
+        }
+        if uses(scratch) {
+            add(scratch)
+        } else if mountPoints.isEmpty, uses(ShellScript.fstestsDefaults["TEST_DIR"]!) {
+            // fstests' test filesystem, when the test uses no scratch one: regress's fresh filesystem stands
+            // for it (what the test does there does not depend on what earlier tests left on it).
+            add(ShellScript.fstestsDefaults["TEST_DIR"]!)
         }
         if mountPoints.isEmpty, let inferred = ReproducerOperationMapper.inferMountPoint(commands) { mountPoints = [inferred] }
         self.mountPoints = mountPoints
@@ -127,8 +140,13 @@ public struct ReproducerOperationMapper {
         // brings its own device. Anywhere else an unknown value does.
         // What is echoed to the terminal is for a person, whatever it holds.
         if (name == "echo" || name == "printf") && command.writesToTerminal { return [.terminalOutput] }
+        // What a test logs for fstests (`echo "freesp $before -> $after" >> $seqres.full`), whatever it holds.
+        if (name == "echo" || name == "printf"), let target = command.standardOutputTarget, Self.isHarnessPath(target.path) {
+            return [.setupIgnored("logged for fstests")]
+        }
         let setsUpDevice = ["mount", "umount", "mke2fs"].contains(name) || name.hasPrefix("mkfs")
-        let unknown = command.unexpanded.filter { !(setsUpDevice && command.argv.contains($0)) }
+        // A device-mapper table's size and device are regress's own (its emulated disk).
+        let unknown = name == "dmsetup" ? [] : command.unexpanded.filter { !(setsUpDevice && command.argv.contains($0)) }
         if !unknown.isEmpty {
             return [.unrecognised("\(ImportAccounting.unique(unknown).joined(separator: ", ")) not expanded (no value in the script)")]
         }
@@ -158,18 +176,23 @@ public struct ReproducerOperationMapper {
         case "dd": return mapDD(arguments)
         case "od", "hexdump", "xxd", "md5sum", "sha1sum", "sha256sum", "cmp", "fssum": return mapChecksum(name, arguments)
         // `ls -R /mnt/dir` after a power cut checks which names survived; `verify` checks every file.
+        case "ls" where hasGoldenOutput && command.standardOutputTarget == nil:
+            // tests/generic/376: the names `ls -R` prints after a power cut must all be there; `verify`
+            // would let a name the model takes as never made durable vanish.
+            return [.unrecognised("ls lists names for the golden output: the language has no check that names exist")]
         case "ls":
             let checked = files(Self.positionalArguments(arguments, takingValue: ["-I", "--ignore"])) { _ in .checksum(file: ".") }
             return checked.contains(.checksum(file: ".")) ? [.checksum(file: ".")] : Array(checked.prefix(1))
         case "godown": return [.shutdown(flushLog: arguments.contains("-f"))]
         case "[", "test": return mapTest(name, arguments)
-        case "stat" where arguments.count == 3 && ["-c", "--format", "--printf"].contains(arguments[0]) && arguments[1] == "%s":
-            return files([arguments[2]]) { .checksum(file: $0) }
+        case "stat": return mapStat(arguments)
         case "btrfs": return mapBtrfs(arguments)
+        case "dmsetup": return mapDmsetup(arguments)
         case "cd":
             workingDirectory = arguments.first.map(Self.normalise)
             return [.setupIgnored("cd: later relative paths start from \(arguments.first ?? "~")")]
-        case "sleep": return [.sleep(arguments.first ?? "")]
+        case "sleep": return [.setupIgnored("a pause: no step waits, and the model promises nothing a pause makes durable")]
+        case "wait": return [.setupIgnored("waits for background commands, which the import runs in order")]
         case "set": return [.setupIgnored("shell option 'set \(arguments.joined(separator: " "))'")]
         case "exit": return [.setupIgnored("the end of the script")]
         case "true", ":": return [.setupIgnored("does nothing")]
@@ -181,6 +204,11 @@ public struct ReproducerOperationMapper {
             if name.hasPrefix("fsck.") { return [.setupIgnored("regress checks the filesystem after every test")] }
             return [.unrecognised("'\(name)' has no operation")]
         }
+    }
+
+    /// Words of arguments passed on in one quoted variable (`"$xfs_io_args"`): split, the empty ones dropped.
+    static func words(_ arguments: ArraySlice<String>) -> [String] {
+        arguments.flatMap { $0.split(separator: " ").map(String.init) }
     }
 
     static func isOutputFilter(_ program: String) -> Bool {
@@ -216,9 +244,9 @@ public struct ReproducerOperationMapper {
     func files(_ paths: [String], _ make: (String) -> ReproducerOperation) -> [ReproducerOperation] {
         guard !paths.isEmpty else { return [.unrecognised("no file named")] }
         return paths.map { path in
+            if Self.isHarnessPath(path) { return .setupIgnored("fstests' own file \(path)") }
             if path.contains("*") || path.contains("?") { return .unrecognised("\(path) is a pattern: the files it matches are not known") }
             if let relative = relative(path) { return make(relative) }
-            if Self.isHarnessPath(path) { return .setupIgnored("fstests' own file \(path)") }
             return .unrecognised("\(path) is outside the test filesystem")
         }
     }
@@ -327,7 +355,9 @@ public struct ReproducerOperationMapper {
         var text = name == "printf" ? (words.first ?? "") : words.joined(separator: " ") + (newline ? "\n" : "")
         if name == "printf" { text = text.replacingAll("\\n", with: "\n") }
         guard let target = command.standardOutputTarget else {
-            if let pipeline = command.pipeline, pipeline.index < pipeline.count - 1 { return [.unrecognised("echo into a pipe")] }
+            // Into a pipe (`echo … | tee -a $seqres.full`): what reads it is a command of its own, reported
+            // as such where it does more than show the text.
+            if let pipeline = command.pipeline, pipeline.index < pipeline.count - 1 { return [.terminalOutput] }
             return [.terminalOutput]
         }
         return mapWrite(target.path, text, append: target.append)
@@ -335,6 +365,14 @@ public struct ReproducerOperationMapper {
 
     private func mapWrite(_ path: String, _ text: String, append: Bool) -> [ReproducerOperation] {
         if path.hasPrefix("/proc/sys/vm/drop_caches") { return [.dropCaches] }
+        // Magic SysRq: `b` reboots at once, without syncing or unmounting (a power failure), `s` syncs.
+        if path == "/proc/sysrq-trigger" {
+            switch text.trimmingBlanks {
+            case "b", "c", "o": return [.powerFail]
+            case "s": return [.sync(file: nil)]
+            default: return [.unrecognised("sysrq '\(text.trimmingBlanks)' has no operation")]
+            }
+        }
         // SCSI disk taken offline (`echo offline > /sys/…/device/state`): nothing more reaches it, as in
         // a power failure; `running` brings it back, which the power cut's own remount does.
         if path.hasPrefix("/sys/"), path.hasSuffix("/device/state") {
@@ -383,7 +421,14 @@ public struct ReproducerOperationMapper {
 
     private func mapRemove(_ arguments: [String]) -> [ReproducerOperation] {
         let paths = arguments.filter { !$0.hasPrefix("-") }
-        return files(paths) { .rm($0) }
+        guard !paths.isEmpty else { return [.unrecognised("no file named")] }
+        return paths.flatMap { path -> [ReproducerOperation] in
+            // A pattern on the test filesystem removes what matches among the files the steps made.
+            if !Self.isHarnessPath(path), path.contains("*") || path.contains("?"), let relative = relative(path), !relative.contains("[") {
+                return [.rmMatching(relative)]
+            }
+            return files([path]) { .rm($0) }
+        }
     }
 
     private func mapTwoPaths(_ arguments: [String], _ name: String, _ make: (String, String) -> ReproducerOperation) -> [ReproducerOperation] {
@@ -469,6 +514,8 @@ public struct ReproducerOperationMapper {
             if value.hasPrefix("/dev/zero") || value.hasPrefix("/dev/urandom") || value.hasPrefix("/dev/random") { return .some(value) }
             return relative(value).map { .some($0) } ?? nil
         }
+        // `dd if=F of=/dev/null`: the file is read, all of it; `verify` reads it and checks what it holds.
+        if values["of"] == "/dev/null", let source = values["if"], let relative = relative(source) { return [.checksum(file: relative)] }
         guard let input = path("if"), let output = path("of") else { return [.unrecognised("dd from or to outside the test filesystem")] }
         let flags = ["conv", "oflag", "iflag"].compactMap { key in values[key].map { "\(key)=\($0)" } }
         return [.dd(input: input, output: output, blockSize: values["bs"], count: values["count"], seek: values["seek"],
@@ -489,6 +536,74 @@ public struct ReproducerOperationMapper {
         return [.unrecognised("btrfs \(words[0]) \(words[1]) has no operation")]
     }
 
+    /// dm-flakey written out, as `_flakey_drop_and_remount` does it: `dmsetup load DEV --table "0 N flakey
+    /// DEV 0 0 180 1 drop_writes"` (writes dropped from now on, which with the unmount after it is a power
+    /// cut), a `linear` or an always-up flakey table (writes allowed again), `error_writes` (writes fail).
+    /// Suspending, resuming and making the device are the emulated disk's own business.
+    private func mapDmsetup(_ arguments: [String]) -> [ReproducerOperation] {
+        guard let subcommand = arguments.first else { return [.unrecognised("dmsetup without a command")] }
+        switch subcommand {
+        case "suspend", "resume", "remove", "mknodes", "info", "status", "table", "ls", "wait", "udevcomplete_all":
+            return [.setupIgnored("dmsetup \(subcommand): regress's emulated disk needs no device-mapper")]
+        case "create", "load", "reload":
+            let table: String
+            if let at = arguments.firstIndex(of: "--table"), at + 1 < arguments.count { table = arguments[at + 1] }
+            else if let inline = arguments.first(where: { $0.hasPrefix("--table=") }) { table = String(inline.dropFirst(8)) }
+            else { return [.unrecognised("dmsetup \(subcommand) without --table: the table comes from standard input")] }
+            let fields = table.split(separator: " ").map(String.init)
+            guard fields.count >= 3 else { return [.unrecognised("dmsetup table '\(table)'")] }
+            switch fields[2] {
+            case "linear", "log-writes":
+                return [subcommand == "create" ? .setupIgnored("dmsetup create: regress's emulated disk needs no device-mapper") : .flakeyAllowWrites]
+            case "flakey":
+                // flakey DEV OFFSET UP DOWN [N FEATURES…]: what happens while down.
+                let features = fields.count > 7 ? Array(fields[7...]) : []
+                let down = fields.count > 6 ? fields[6] : "0"
+                if features.contains("drop_writes") { return [.flakeyDropWrites] }
+                if features.contains("error_writes") || (down != "0" && features.isEmpty && fields.count > 5 && fields[5] == "0") { return [.errorWrites] }
+                if down == "0" {
+                    return [subcommand == "create" ? .setupIgnored("dmsetup create: regress's emulated disk needs no dm-flakey") : .flakeyAllowWrites]
+                }
+                return [.unrecognised("a dm-flakey table that is up and down in turns ('\(table)')")]
+            case "error": return [.errorWrites]
+            default: return [.unrecognised("a device-mapper '\(fields[2])' table")]
+            }
+        case "message":
+            if arguments.count >= 5, arguments[3] == "mark" { return [.powerFail] }
+            return [.unrecognised("dmsetup message \(arguments.dropFirst().joined(separator: " "))")]
+        default: return [.unrecognised("dmsetup \(subcommand) has no operation")]
+        }
+    }
+
+    /// `stat -c FORMAT FILE…` prints what FORMAT asks for, which the golden output then holds: a name,
+    /// the type and the size are what `verify` checks (the model knows each file's size); the block
+    /// count, inode number, link count, mode and times have no check in the language.
+    private func mapStat(_ arguments: [String]) -> [ReproducerOperation] {
+        var format: String?
+        var paths: [String] = []
+        var index = 0
+        while index < arguments.count {
+            let argument = arguments[index]
+            if ["-c", "--format", "--printf"].contains(argument), index + 1 < arguments.count { format = arguments[index + 1]; index += 2; continue }
+            if argument.hasPrefix("--format=") || argument.hasPrefix("--printf=") { format = String(argument.drop { $0 != "=" }.dropFirst()) }
+            else if argument == "-f" || argument == "--file-system" { return [.unrecognised("stat -f looks at the filesystem, which no check does")] }
+            else if !argument.hasPrefix("-") { paths.append(argument) }
+            index += 1
+        }
+        guard let format else { return [.unrecognised("stat without -c prints everything, times and inode numbers too: no check says the same")] }
+        var directives: [Character] = []
+        var rest = Substring(format)
+        while let percent = rest.firstIndex(of: "%") {
+            rest = rest[rest.index(after: percent)...]
+            if let directive = rest.first { directives.append(directive); rest = rest.dropFirst() }
+        }
+        let checked: Set<Character> = ["s", "n", "N", "F", "%"]
+        if let unchecked = directives.first(where: { !checked.contains($0) }) {
+            return [.unrecognised("stat %\(unchecked): the language has no check of what it prints")]
+        }
+        return files(paths) { .checksum(file: $0) }
+    }
+
     private func mapSysctl(_ arguments: [String]) -> [ReproducerOperation] {
         guard let setting = arguments.first(where: { $0.contains("=") }) else { return [.unrecognised("sysctl without a setting")] }
         let key = setting.split(separator: "=", maxSplits: 1)
@@ -503,6 +618,11 @@ public struct ReproducerOperationMapper {
             if name == "_scratch_mkfs_sized", let size = arguments.first { options = ["size=\(size)"] + arguments.dropFirst() }
             let filesystem = name == "_scratch_mkfs" || name == "_scratch_mkfs_sized" ? nil : String(name.dropFirst("_scratch_mkfs_".count))
             return [.mkfs(filesystem: filesystem, options: options)]
+        // common/rc: mkfs with that block size, in each filesystem's own option.
+        case "_scratch_mkfs_blocksized" where arguments.count == 1 && Size.parse(arguments[0]) != nil:
+            let size = arguments[0]
+            return [.mkfs(filesystem: nil, options: []), .metadata(key: "mkfs.xfs", value: "-b size=\(size)"),
+                    .metadata(key: "mkfs.ext4", value: "-b \(size)"), .metadata(key: "mkfs.btrfs", value: "-s \(size)")]
         case "_scratch_mount", "_mount_flakey", "_scratch_mount_idmapped", "_try_scratch_mount":
             var options: [String] = []
             // `-o a,b` as two words or one (`_try_scratch_mount "-o dioread_nolock"`).
@@ -520,6 +640,10 @@ public struct ReproducerOperationMapper {
             return [.mount(filesystem: nil, options: options)]
         case "_scratch_unmount", "_unmount_flakey", "_scratch_umount": return [.umount]
         case "_scratch_cycle_mount": return [.cycleMount]
+        // The test filesystem is regress's filesystem when the test uses no scratch one.
+        case "_test_cycle_mount" where mountPoints == [ShellScript.fstestsDefaults["TEST_DIR"]!]: return [.cycleMount]
+        // common/rc: `cmp -n LEN` of two ranges; `verify` of both files checks each against the model.
+        case "_compare_range" where arguments.count >= 5: return files([arguments[0], arguments[2]]) { .checksum(file: $0) }
         case "_scratch_remount": return [.remount(options: arguments.flatMap { $0.split(separator: ",").map(String.init) })]
         case "_flakey_drop_and_remount": return [.powerFail]
         case "_scratch_shutdown": return [.shutdown(flushLog: arguments.contains("-f"))]
@@ -532,6 +656,44 @@ public struct ReproducerOperationMapper {
             default: return [.unrecognised("_load_flakey_table \(arguments.joined(separator: " "))")]
             }
         case "_init_flakey", "_cleanup_flakey": return [.setupIgnored("regress's emulated disk needs no dm-flakey")]
+        // common/rc and common/reflink: xfs_io and cp in a function (`$XFS_IO_PROG $args -f -c "pwrite -S
+        // $pattern $offset $len" "$file"`), mapped as what they run.
+        case "_pwrite_byte" where arguments.count >= 4:
+            return mapXfsIO(Self.words(arguments.dropFirst(4)) + ["-f", "-c", "pwrite -S \(arguments[0]) \(arguments[1]) \(arguments[2])", arguments[3]])
+        case "_reflink_range" where arguments.count >= 5:
+            return mapXfsIO(Self.words(arguments.dropFirst(5)) + ["-f", "-c", "reflink \(arguments[0]) \(arguments[1]) \(arguments[3]) \(arguments[4])", arguments[2]])
+        case "_dedupe_range" where arguments.count >= 5:
+            return mapXfsIO(Self.words(arguments.dropFirst(5)) + ["-f", "-c", "dedupe \(arguments[0]) \(arguments[1]) \(arguments[3]) \(arguments[4])", arguments[2]])
+        case "_mwrite_byte" where arguments.count >= 5:
+            return mapXfsIO(["-f", "-c", "mmap -rw 0 \(arguments[3])", "-c", "mwrite -S \(arguments[0]) \(arguments[1]) \(arguments[2])", arguments[4]])
+        case "_exit": return [.setupIgnored("the end of the script")]
+        case "_exclude_scratch_mount_option": return [.setupIgnored("regress mounts with the test's own options only")]
+        case "_reflink" where arguments.count == 2: return mapXfsIO(["-f", "-c", "reflink \(arguments[0])", arguments[1]])
+        case "_cp_reflink" where arguments.count == 2: return mapCopy(["--reflink=always", arguments[0], arguments[1]])
+        // The fix the test guards: its `fix:` line (and `commit:`, unless the id is a placeholder).
+        case "_fixed_by_kernel_commit", "_fixed_by_git_commit" :
+            var words = arguments
+            if name == "_fixed_by_git_commit" {
+                guard words.first == "kernel" else { return [.setupIgnored("a fix in \(words.first ?? "a tool"), not in the kernel")] }
+                words.removeFirst()
+            }
+            guard let id = words.first else { return [.unrecognised("\(name) without a commit")] }
+            let subject = words.dropFirst().joined(separator: " ")
+            let isHex = id.count >= 7 && id.allSatisfy(\.isHexDigit)
+            return (subject.isEmpty ? [] : [.metadata(key: "fix", value: subject)]) + (isHex ? [.metadata(key: "commit", value: id.lowercased())] : [])
+        case "_wants_kernel_commit", "_wants_git_commit", "_fixed_by_fs_commit":
+            return [.setupIgnored("\(name): a commit the test suggests, not the fix it guards")]
+        case "_register_cleanup": return [.setupIgnored("fstests' cleanup: regress cleans up after every test itself")]
+        case "_disable_dmesg_check": return [.setupIgnored("fstests' kernel-log check is off: regress's own reading of the kernel log decides")]
+        // dm-log-writes: a test marks the log where it would cut the power, and later replays the log up
+        // to the mark and mounts what it left: a power cut at the mark.
+        case "_log_writes_mark": return [.powerFail]
+        case "_log_writes_init", "_log_writes_remove", "_log_writes_cleanup", "_log_writes_replay_log", "_log_writes_replay_log_range",
+             "_require_log_writes", "_require_log_writes_dax_mountopt":
+            return [.setupIgnored("the power cut at the log's mark stands for the log's replay")]
+        case "_log_writes_mkfs": return [.mkfs(filesystem: nil, options: arguments)]
+        case "_log_writes_mount": return [.mount(filesystem: nil, options: [])]
+        case "_log_writes_unmount": return [.umount]
         case "_scratch_drop_caches", "_drop_caches": return [.dropCaches]
         case "_hexdump", "_md5_checksum", "_od", "_sha256_checksum":
             return files(arguments.filter { !$0.hasPrefix("-") }) { .checksum(file: $0) }
@@ -544,6 +706,13 @@ public struct ReproducerOperationMapper {
         case "_fail", "_notrun": return [.setupIgnored("\(name): fstests' verdict")]
         default:
             if let feature = Self.languageRequirement(name, arguments) { return [.requireFeature(feature)] }
+            // A device regress does not make: the test's meaning depends on it (placement in realtime
+            // groups or zones, several devices, DAX), so the requirement must not vanish.
+            if name.hasPrefix("_require_"), !name.contains("non_zoned"),
+               let device = ["realtime": "a realtime device", "zoned": "a zoned device", "dev_pool": "several devices",
+                             "dax": "a DAX device", "logdev": "an external log device", "tape": "a tape"].first(where: { name.contains($0.key) })?.value {
+                return [.unrecognised("\(name): the test needs \(device), which regress does not give it")]
+            }
             if name.hasPrefix("_require_") {
                 return [.requireFeature(([String(name.dropFirst("_require_".count))] + arguments).joined(separator: " "))]
             }

@@ -72,8 +72,9 @@ public struct ScriptFinder {
             return Line(source: line.source, text: line.text, kind: kind, shellText: nil, quoted: false)
         }
         markPatchRegions(&lines)
-        let plain = !mail.isMail && isPlainScript(lines)
-        classifyBody(&lines, plainScript: plain)
+        let shebang = !mail.isMail && isShellProgram(lines)
+        let plain = shebang || (!mail.isMail && isPlainScript(lines))
+        classifyBody(&lines, plainScript: plain, shellProgram: shebang)
         return Result(lines: lines, isMail: mail.isMail, isPlainScript: plain)
     }
 
@@ -208,6 +209,11 @@ public struct ScriptFinder {
     /// A command line the finder recognises on its own: a known command, an assignment, a marker.
     private static func isKnownCommandLine(_ body: Substring) -> Bool {
         if isFunctionDefinition(body) { return true }
+        // A subshell runs the commands inside it: `(cd $dir && rm foo)`, `( $XFS_IO_PROG … ) | _filter`.
+        if body.hasPrefix("(") && !body.hasPrefix("((") {
+            let inner = body.dropFirst().drop { $0 == " " || $0 == "\t" }
+            return inner.isEmpty || isKnownCommandLine(inner)
+        }
         let word = firstWord(body)
         if ShellVocabulary.isAssignment(word) { return true }
         guard ShellVocabulary.isKnownCommand(word) else { return false }
@@ -251,10 +257,34 @@ public struct ScriptFinder {
         return true
     }
 
-    private static func classifyBody(_ lines: inout [Line], plainScript: Bool) {
+    /// A file that starts with `#!` naming a shell (every fstests test: `#! /bin/bash`) is a program: the
+    /// shell reads every line of it, so none is prose, whatever it looks like (`_begin_fstest auto quick`,
+    /// `$here/src/t_readdir_3 $dir $files $seed` at column 0, a subshell).
+    /// (tests/generic/556 has its SPDX line first: the `#!` may follow a comment or two.)
+    static func isShellProgram(_ lines: [Line]) -> Bool {
+        let opening = lines.prefix(3)
+        guard let first = opening.first(where: { $0.text.hasPrefix("#!") }), first.kind == .prose,
+              opening.prefix(while: { $0 != first }).allSatisfy({ $0.kind == .prose && $0.text.hasPrefix("#") }) else { return false }
+        let text = first.text.trimmingBlanks
+        let interpreter = text.dropFirst(2).split(separator: " ").prefix(2).map { $0.split(separator: "/").last.map(String.init) ?? "" }
+        return interpreter.contains { ["sh", "bash", "dash", "ksh", "zsh"].contains($0) }
+    }
+
+    private static func classifyBody(_ lines: inout [Line], plainScript: Bool, shellProgram: Bool = false) {
+        if shellProgram {
+            // The shell reads every line as it stands, here-documents and quoted text included: each line
+            // goes to it whole, and its kind is only for the account (no prompt, no prose, no block to
+            // find, so nothing is read twice: a long function costs what its lines cost).
+            for index in lines.indices where lines[index].kind == .prose {
+                let body = candidate(lines[index].text).body
+                lines[index].kind = body.isEmpty ? .blank : body.hasPrefix("#") ? .comment : .script
+                lines[index].shellText = lines[index].text
+            }
+            return
+        }
         // Prompt style: the mail shows commands after `$ ` (Filipe Manana's style), so a line without
         // a prompt is what the command printed.
-        let promptStyle = lines.contains { line in
+        let promptStyle = !shellProgram && lines.contains { line in
             guard line.kind == .prose else { return false }
             let body = candidate(line.text).body
             return body.hasPrefix("$ ") && isKnownCommandLine(body.dropFirst(2))
@@ -339,7 +369,7 @@ public struct ScriptFinder {
                 lines[index].kind = .comment
                 lines[index].shellText = "#" + String(body.dropFirst(2))
                 continue
-            } else if isKnownCommandLine(body) || (plainScript && isShellShaped(body)) {
+            } else if shellProgram || isKnownCommandLine(body) || (plainScript && isShellShaped(body)) {
                 command = body
             } else if isShellShaped(body), previousScript || (parsed.indent > 0 && blockIndent.map { parsed.indent >= $0 } == true && nextIsScript(after: index, lines)) {
                 command = body

@@ -42,7 +42,7 @@ public enum ShellArithmetic {
                 continue
             }
             let pair = String(characters.prefix(2))
-            if pair == "<<" || pair == ">>" {
+            if pair == "<<" || pair == ">>" || pair == "**" {
                 tokens.append(pair)
                 characters.removeFirst(2)
                 continue
@@ -92,10 +92,10 @@ public enum ShellArithmetic {
         }
 
         mutating func parseProduct() -> Int? {
-            guard var value = parseUnary() else { return nil }
+            guard var value = parsePower() else { return nil }
             while let op = current, op == "*" || op == "/" || op == "%" {
                 index += 1
-                guard let right = parseUnary() else { return nil }
+                guard let right = parsePower() else { return nil }
                 switch op {
                 case "*":
                     let (result, overflow) = value.multipliedReportingOverflow(by: right)
@@ -112,6 +112,21 @@ public enum ShellArithmetic {
                 }
             }
             return value
+        }
+
+        /// `a ** b`, right-associative and above `*`, as bash has it (`2**$i`); a negative exponent is an error.
+        mutating func parsePower() -> Int? {
+            guard let base = parseUnary() else { return nil }
+            guard current == "**" else { return base }
+            index += 1
+            guard let exponent = parsePower(), exponent >= 0 else { return nil }
+            var result = 1
+            for _ in 0..<min(exponent, 64) {
+                let (product, overflow) = result.multipliedReportingOverflow(by: base)
+                guard !overflow else { return nil }
+                result = product
+            }
+            return result
         }
 
         mutating func parseUnary() -> Int? {

@@ -87,7 +87,21 @@ enum ShellCondition {
         case .group(let body, _, _): return onlyReports(body)
         case .ifClause(let branches, let elseBody, _):
             return branches.allSatisfy { onlyReports($0.body) && onlyReports($0.condition) } && (elseBody.map(onlyReports) ?? true)
-        case .forLoop, .arithmeticFor, .function, .unsupported: return false
+        case .forLoop, .arithmeticFor, .function, .unsupported, .whileLoop: return false
+        }
+    }
+
+    /// True when the node runs `_notrun` somewhere: a test before it is a requirement
+    /// (`test -b "$SCSI_DEBUG_DEV" || _notrun …`), not the reproducer's check of what it did (a `_fail`
+    /// is one).
+    static func skips(_ node: ShellNode) -> Bool {
+        switch node {
+        case .simple(let simple): return simple.words.first?.plainText == "_notrun"
+        case .pipeline(let nodes): return nodes.contains(where: skips)
+        case .list(let items): return items.contains { skips($0.node) }
+        case .group(let body, _, _): return skips(body)
+        case .ifClause(let branches, let elseBody, _): return branches.contains { skips($0.body) } || (elseBody.map(skips) ?? false)
+        case .forLoop, .arithmeticFor, .function, .unsupported, .whileLoop: return false
         }
     }
 

@@ -14,6 +14,8 @@ public indirect enum ShellNode: Equatable, Sendable {
     case group(ShellNode, subshell: Bool, lines: ClosedRange<Int>)
     case function(name: String, body: ShellNode, lines: ClosedRange<Int>)
     case unsupported(keyword: String, lines: ClosedRange<Int>)
+    /// `while C; do B; done` (`until`: the condition negated).
+    case whileLoop(condition: ShellNode, until: Bool, body: ShellNode, lines: ClosedRange<Int>)
     /// `if C; then B; elif C2; then B2; else E; fi`.
     case ifClause(branches: [IfBranch], elseBody: ShellNode?, lines: ClosedRange<Int>)
 
@@ -35,7 +37,7 @@ public indirect enum ShellNode: Equatable, Sendable {
         case .simple(let simple): simple.lines
         case .pipeline(let nodes): ShellNode.span(nodes.compactMap(\.lines))
         case .list(let items): ShellNode.span(items.compactMap(\.node.lines))
-        case .forLoop(_, _, _, let lines), .arithmeticFor(_, _, _, _, let lines), .group(_, _, let lines), .function(_, _, let lines), .unsupported(_, let lines), .ifClause(_, _, let lines): lines
+        case .forLoop(_, _, _, let lines), .arithmeticFor(_, _, _, _, let lines), .group(_, _, let lines), .function(_, _, let lines), .unsupported(_, let lines), .ifClause(_, _, let lines), .whileLoop(_, _, _, let lines): lines
         }
     }
 
@@ -133,7 +135,9 @@ public struct ShellSyntaxParser {
             return parseFor(startLine: startLine)
         case "if":
             return parseIf(startLine: startLine)
-        case "while", "until", "case", "select":
+        case "while", "until":
+            return parseWhile(startLine: startLine)
+        case "case", "select":
             return skipCompound(startLine: startLine)
         case "{":
             index += 1
@@ -188,6 +192,8 @@ public struct ShellSyntaxParser {
                 break loop
             }
             end = max(end, token.line)
+            // A quoted word over several lines (an awk program in '…') ends on its last line.
+            if case .word(let word) = token { end = max(end, token.line + ShellSyntaxParser.rawText(word).filter { $0 == "\n" }.count) }
             if case .redirection(let redirection, _) = token, let body = redirection.hereDocument {
                 end = max(end, token.line + body.filter { $0 == "\n" }.count + 1)
             }
@@ -203,6 +209,22 @@ public struct ShellSyntaxParser {
         node.lines = startLine...end
         lastLine = end
         return .simple(node)
+    }
+
+    /// `while LIST; do LIST; done` and `until …`; one without `do` is skipped as one block.
+    private mutating func parseWhile(startLine: Int) -> ShellNode {
+        let start = index
+        let until = keyword(at: index) == "until"
+        index += 1
+        let condition = parseList(until: ["do"])
+        guard expect("do") != nil else {
+            index = start
+            return skipCompound(startLine: startLine)
+        }
+        let body = parseList(until: ["done"])
+        guard let end = expect("done") else { return .unsupported(keyword: "unterminated", lines: startLine...lastTokenLine) }
+        skipTrailingRedirections()
+        return .whileLoop(condition: .list(condition), until: until, body: .list(body), lines: startLine...max(startLine, end))
     }
 
     private mutating func parseFor(startLine: Int) -> ShellNode {
@@ -272,7 +294,7 @@ public struct ShellSyntaxParser {
                 text += ")"
             case .op(let op, _): text += " \(op) "
             case .word(let word): text += " " + (word.plainText ?? ShellSyntaxParser.rawText(word)) + " "
-            case .redirection(let redirection, _): text += " " + redirection.op + (redirection.target.plainText ?? "") + " "
+            case .redirection(let redirection, _): text += " " + redirection.op + (redirection.target.plainText ?? ShellSyntaxParser.rawText(redirection.target)) + " "
             case .newline: text += " "
             }
         }

@@ -31,6 +31,9 @@ public enum ShellVocabulary {
         if word.hasPrefix("mkfs.") || word.hasPrefix("fsck.") { return true }
         if word.hasPrefix("_"), word.count > 1, word.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) { return true }
         if word.hasPrefix("$"), word.dropFirst().first.map({ $0.isUppercase || $0 == "{" || $0 == "(" }) == true { return true }
+        // A program by a path through a variable: fstests' `$here/src/t_readdir_3`.
+        if word.hasPrefix("$"), let slash = word.firstIndex(of: "/"), word.index(after: word.startIndex) < slash,
+           word[word.index(after: word.startIndex)..<slash].allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) { return true }
         if (word.hasPrefix("./") || word.hasPrefix("/")) && word.count > 2 && !word.hasSuffix(":") { return true }
         return false
     }

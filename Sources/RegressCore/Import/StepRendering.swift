@@ -10,6 +10,10 @@ public struct StepRendering {
     /// A power cut happened and nothing was unmounted or mounted since: the script's next `mount`
     /// is the one after the reboot, which `power-cut` already does.
     private var afterPowerCut = false
+    /// dm-flakey drops writes from now on, and no step ran since: if the unmount comes next, nothing the
+    /// unmount writes reaches the disk and the mount after it finds what a power failure leaves
+    /// (`_flakey_drop_and_remount` written out): a `power-cut`, never a clean remount.
+    private var droppingWrites = false
     /// A step was written: a mkfs now would start over on a new filesystem, which a test cannot do.
     private var stepsWritten = false
     /// The filesystem the script made, which its mount options are for.
@@ -27,12 +31,18 @@ public struct StepRendering {
         var lines: [String] = []
         var ignored: [String] = []
         for operation in operations {
+            // Writes dropped and then a step before the unmount: the drop is the emulated disk's.
+            if droppingWrites, StepRendering.touchesTheFilesystem(operation) {
+                droppingWrites = false
+                lines.append("drop-writes 0 0")
+            }
             switch render(operation) {
             case .translated(let rendered): lines += rendered
             case .ignored(let why): ignored.append(why)
             case .untranslated(let why): return .untranslated(why)
             }
         }
+        lines += StepRendering.closes(lines)
         // Steps through the command table; header lines as they are.
         var checked: [String] = []
         var trial = files
@@ -58,9 +68,43 @@ public struct StepRendering {
         return .ignored(ignored.joined(separator: "; "))
     }
 
+    /// One program's steps share each file's descriptor, as xfs_io's `-c` commands share the file it
+    /// opened: where the program ends, so does the descriptor (`F: close`, in the order the files were
+    /// first used). chattr and filefrag's `expect-extents` open their file for their one call.
+    /// A mapping the program made and did not unmap ends with it too (`F: munmap`), as the process's
+    /// mappings do when it exits.
+    static func closes(_ steps: [String]) -> [String] {
+        var files: [String] = []
+        var mapped: [String] = []
+        for step in steps where !isHeaderLine(step) {
+            let words = step.split(separator: " ")
+            guard words.count >= 2, let first = words.first, first.hasSuffix(":") else { continue }
+            let file = String(first.dropLast())
+            let command = words.dropFirst().first { !$0.hasPrefix("-") }.map(String.init) ?? ""
+            if command == "close" { files.removeAll { $0 == file }; continue }
+            if command == "mmap" && !mapped.contains(file) { mapped.append(file) }
+            if command == "munmap" { mapped.removeAll { $0 == file } }
+            if command == "chattr" || command == "expect-extents" { continue }
+            if !files.contains(file) { files.append(file) }
+        }
+        return mapped.map { "\($0): munmap" } + files.map { "\($0): close" }
+    }
+
+    /// Operations that run a step on the filesystem while it is mounted (not the unmount, not setup).
+    static func touchesTheFilesystem(_ operation: ReproducerOperation) -> Bool {
+        switch operation {
+        case .umount, .flakeyDropWrites, .flakeyAllowWrites, .setupIgnored, .terminalOutput, .metadata, .requireFeature, .unrecognised,
+             .mkfs, .mount, .powerFail:
+            return false
+        case .remount, .cycleMount, .shutdown, .errorWrites, .dropCaches, .kernelSetting, .sync, .syncfs, .xfsIO, .touch, .writeText,
+             .copyReflink, .copy, .mkdir, .rm, .rmMatching, .mv, .ln, .truncate, .chattr, .fallocate, .dd, .checksum, .extentCount:
+            return true
+        }
+    }
+
     static func isHeaderLine(_ line: String) -> Bool {
         let key = line.split(separator: ":", maxSplits: 1).first.map(String.init) ?? ""
-        return ["filesystems", "mkfs", "mount", "requires", "size"].contains { key == $0 || key.hasPrefix($0 + ".") }
+        return ["filesystems", "mkfs", "mount", "requires", "size", "fix", "commit"].contains { key == $0 || key.hasPrefix($0 + ".") }
     }
 
     /// A write or allocation as large as the filesystem is meant to fill it (the padding of a reproducer
@@ -99,6 +143,12 @@ public struct StepRendering {
             return .translated(options.isEmpty ? [] : ["\(key): " + options.joined(separator: ",")])
         case .umount:
             guard mounted else { return .ignored("an unmount before the script mounted anything: regress mounts and unmounts the test filesystem itself") }
+            if droppingWrites {
+                // The power cut: the mount after it is the one after the reboot.
+                droppingWrites = false
+                afterPowerCut = true
+                return .translated(["power-cut"])
+            }
             mounted = false
             afterPowerCut = false
             return .translated([])
@@ -111,8 +161,13 @@ public struct StepRendering {
         case .shutdown(let flushLog):
             afterShutdown = true
             return flushLog ? .untranslated("a shutdown that flushes the log first") : .translated(["power-cut"])
-        case .flakeyDropWrites: return .translated(["drop-writes 0 0"])
-        case .flakeyAllowWrites: return .translated(["clear-faults"])
+        case .flakeyDropWrites:
+            droppingWrites = true
+            return .ignored("dm-flakey drops writes from here: with the unmount after it, a power cut")
+        case .flakeyAllowWrites:
+            if afterPowerCut { return .ignored("writes allowed again: the power cut's reboot brings the disk back") }
+            if droppingWrites { droppingWrites = false; return .ignored("writes dropped and allowed again with no step between") }
+            return .translated(["clear-faults"])
         case .errorWrites: return .translated(["inject-error EIO"])
         case .dropCaches: return .translated(["drop-caches"])
         case .kernelSetting(let path, let value): return .untranslated("kernel setting \(path) = \(value) has no step")
@@ -137,8 +192,20 @@ public struct StepRendering {
             return StepRendering.writeText(Array(text.utf8), to: file, append: append, existing: files)
         case .copyReflink(let source, let destination): return .translated(["\(destination): reflink \(source)"])
         case .copy: return .untranslated("a data copy has no step")
-        case .mkdir(let directory): return .translated(["mkdir \(directory)"])
-        case .rm(let file): return .translated(["unlink \(file)"])
+        case .mkdir(let directory):
+            if directory == "." { return .ignored("the filesystem's root exists") }
+            if files.directories.contains(directory) { return .ignored("\(directory) exists (mkdir -p)") }
+            return .translated(["mkdir \(directory)"])
+        case .rm(let file):
+            // fstests' `rm -f $SCRATCH_MNT/foo` before making foo: on regress's fresh filesystem there is
+            // nothing to remove.
+            if !files.existing.contains(file) && !files.directories.contains(file) { return .ignored("removes \(file), which no step made: nothing to remove") }
+            return .translated(["unlink \(file)"])
+        case .rmMatching(let pattern):
+            let matched = (files.existing.union(files.directories)).filter { StepRendering.matches(pattern, $0) }.sorted()
+            if matched.isEmpty { return .ignored("removes what \(pattern) matches, and no step made such a file") }
+            // Files before the directories that hold them.
+            return .translated(matched.sorted { $0.count > $1.count }.map { "unlink \($0)" })
         case .mv(let from, let to): return .translated(["rename \(from) \(to)"])
         case .ln(let target, let name, let symbolic):
             return symbolic ? .untranslated("a symbolic link has no step") : .translated(["link \(target) \(name)"])
@@ -160,16 +227,37 @@ public struct StepRendering {
             // A feature `requires:` names skips the test where it is missing; any other is the harness's own.
             if FilesystemKind.Feature(rawValue: feature) != nil { return .translated(["requires: \(feature)"]) }
             return .ignored("requires \(feature) (a header requirement)")
-        case .metadata(let key, let value): return .ignored("\(key): \(value) (test metadata)")
+        case .metadata(let key, let value):
+            if key == "fix" || key == "commit" || key.hasPrefix("mkfs.") { return .translated(["\(key): \(value)"]) }
+            return .ignored("\(key): \(value) (test metadata)")
         case .setupIgnored(let why): return .ignored(why)
         case .terminalOutput: return .ignored("output to the terminal")
-        case .sleep(let seconds): return .untranslated("sleep \(seconds): no step waits")
         case .unrecognised(let why): return .untranslated(why)
         }
     }
 }
 
 extension StepRendering {
+    /// The shell's `*` and `?` over one path (`*` does not cross a `/`).
+    static func matches(_ pattern: String, _ path: String) -> Bool {
+        let pattern = Array(pattern), path = Array(path)
+        func match(_ p: Int, _ s: Int) -> Bool {
+            if p == pattern.count { return s == path.count }
+            switch pattern[p] {
+            case "*":
+                var next = s
+                while true {
+                    if match(p + 1, next) { return true }
+                    guard next < path.count, path[next] != "/" else { return false }
+                    next += 1
+                }
+            case "?": return s < path.count && path[s] != "/" && match(p + 1, s + 1)
+            default: return s < path.count && path[s] == pattern[p] && match(p + 1, s + 1)
+            }
+        }
+        return match(0, 0)
+    }
+
     /// xfs_io's `resvsp` (XFS_IOC_RESVSP64: allocate, size unchanged) and `unresvsp` (free the range).
     static let xfsPreallocation: [String: [String]] = ["resvsp": ["falloc", "-k"], "unresvsp": ["fpunch"]]
 

@@ -70,6 +70,17 @@ public struct Errno: Hashable, Codable, Sendable, CustomStringConvertible, Error
         return codes
     }()
 
+    /// The errno whose strerror(3) text this is (`Invalid argument`: EINVAL), as programs print it.
+    public init?(message: String) {
+        guard let code = Errno.messages[message] else { return nil }
+        self.rawValue = code
+    }
+
+    /// The strerror(3) texts of the table's errnos, longest first (so that a text that holds another,
+    /// `Operation not supported` and `Operation not permitted`, is found whole).
+    public static let messagesLongestFirst: [String] = messages.keys.sorted { $0.count > $1.count || ($0.count == $1.count && $0 < $1) }
+    private static let messages: [String: Int32] = Dictionary(table.map { (String(cString: strerror($0.1)), $0.1) }, uniquingKeysWith: { a, _ in a })
+
     /// Every name the test language accepts, for the spec and the fuzz dictionary.
     public static var allNames: [String] { codes.keys.sorted() }
 }

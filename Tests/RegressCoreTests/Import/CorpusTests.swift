@@ -17,32 +17,32 @@ final class CorpusTests: XCTestCase {
         "commit-ext4-migrate-hole-at-beginning.txt": [11...11, 16...16, 20...22],
         "commit-ext4-move-extent-no-read.txt": [20...20, 23...23, 26...26, 28...28],
         "commit-xfs-log-inode-unwritten-conversion.txt": [17...23, 32...33],
-        "fstests-btrfs-051.txt": [15...15, 19...23, 25...25, 27...29, 31...31, 33...34, 36...37, 39...39, 41...42, 44...46, 48...49, 51...52, 54...55, 57...58],
-        "fstests-btrfs-231.txt": [13...13, 17...22, 24...25, 27...30, 32...35, 39...44, 48...48, 54...54, 58...61, 63...64, 68...68, 73...74, 76...78],
-        "fstests-generic-034.txt": [16...16, 20...23, 26...27, 29...30, 32...35, 37...38, 44...44, 46...48, 54...54, 56...57, 59...60, 66...67, 69...69, 71...71, 73...74],
-        "fstests-generic-059.txt": [24...24, 28...32, 35...36, 38...40, 42...45, 48...49, 55...55, 61...61, 65...65, 67...68, 74...74, 77...77, 83...83, 85...86, 88...88, 93...94, 96...97, 99...102, 104...105],
+        "fstests-btrfs-051.txt": [15...16, 19...23, 25...25, 27...29, 31...31, 33...34, 36...37, 39...39, 41...42, 44...46, 48...49, 51...52, 54...55, 57...58],
+        "fstests-btrfs-231.txt": [13...14, 17...22, 24...25, 27...30, 32...35, 39...44, 48...48, 54...54, 58...61, 63...64, 68...68, 73...74, 76...78],
+        "fstests-generic-034.txt": [16...17, 20...23, 26...27, 29...30, 32...35, 37...38, 44...44, 46...48, 54...54, 56...57, 59...60, 66...67, 69...69, 71...71, 73...74],
+        "fstests-generic-059.txt": [24...25, 28...32, 35...36, 38...40, 42...45, 48...49, 55...55, 61...61, 65...65, 67...68, 74...74, 77...77, 83...83, 85...86, 88...88, 93...94, 96...97, 99...102, 104...105],
         "fstests-generic-336.txt": [17...18, 21...26, 29...30, 32...34, 36...39, 43...48, 51...51, 54...55, 58...58, 60...61, 65...65, 69...69, 71...71, 73...73, 75...76],
-        "fstests-generic-483.txt": [10...10, 14...19, 22...24, 26...29, 31...34, 38...38, 41...41, 45...49, 54...57, 60...60, 63...65, 69...72, 75...77, 81...81, 83...86, 88...91, 93...96, 98...99, 101...102],
-        "fstests-generic-506.txt": [19...19, 23...24, 27...29, 31...37, 39...39, 41...72, 74...74, 76...77, 79...80],
-        "fstests-xfs-053.txt": [13...13, 17...18, 21...22, 24...25, 34...34, 38...44, 52...53],
+        "fstests-generic-483.txt": [10...11, 14...19, 22...24, 26...29, 31...34, 38...38, 41...41, 45...49, 54...57, 60...60, 63...65, 69...72, 75...77, 81...81, 83...86, 88...91, 93...96, 98...99, 101...102],
+        "fstests-generic-506.txt": [19...20, 23...24, 27...29, 31...37, 39...39, 41...43, 45...45, 47...49, 51...51, 53...53, 55...55, 57...58, 60...60, 63...68, 70...72, 74...74, 76...77, 79...80],   // a shell program's blank lines are blanks
+        "fstests-xfs-053.txt": [13...14, 17...18, 21...22, 24...25, 34...34, 38...44, 52...53],
         "mail-lore-btrfs-qgroup-ioctl-reserve.txt": [38...39, 41...41, 43...44, 46...47, 49...50],
         "seed-btrfs-nocow-reflink-flush.txt": [6...7, 9...10, 13...13, 15...16, 19...19, 22...23],
     ]
 
     /// (translated, ignored on purpose, untranslated) input lines, through the interim rendering.
     static let counts: [String: (Int, Int, Int)] = [
-        "commit-btrfs-sync-fs-wait.txt": (2, 30, 2),
+        "commit-btrfs-sync-fs-wait.txt": (2, 29, 3),   // "power off the machine and reboot it": untranslated
         "commit-ext4-migrate-hole-at-beginning.txt": (4, 25, 0),
         "commit-ext4-move-extent-no-read.txt": (1, 28, 3),
         "commit-xfs-log-inode-unwritten-conversion.txt": (7, 38, 0),
         "fstests-btrfs-051.txt": (6, 44, 8),
         "fstests-btrfs-231.txt": (18, 60, 0),
         "fstests-generic-034.txt": (14, 58, 2),
-        "fstests-generic-059.txt": (12, 88, 5),
+        "fstests-generic-059.txt": (12, 89, 4),   // sleep: a pause, ignored on purpose
         "fstests-generic-336.txt": (16, 60, 0),
         "fstests-generic-483.txt": (25, 74, 3),
-        "fstests-generic-506.txt": (11, 63, 6),   // _require_quota, _require_prjquota: requires: quota
-        "fstests-xfs-053.txt": (3, 48, 2),
+        "fstests-generic-506.txt": (11, 61, 8),   // _require_quota, _require_prjquota: requires: quota; the lsproj before/after check is the test's own, untranslated
+        "fstests-xfs-053.txt": (3, 49, 1),   // rm -f $SCRATCH_MNT/$seq.* before any file: nothing to remove
         "mail-lore-btrfs-qgroup-ioctl-reserve.txt": (3, 44, 3),
         "seed-btrfs-nocow-reflink-flush.txt": (8, 102, 0),
     ]
@@ -78,7 +78,8 @@ final class CorpusTests: XCTestCase {
             XCTAssertEqual(result.lines.map(\.number), Array(1...rawCount), name)
             let scriptNumbers = Set(result.found.lines.filter { $0.kind == .script || $0.kind == .powerFailure }.flatMap { Array($0.source) })
             for line in result.lines {
-                if case .untranslated(let why) = line.disposition {
+                // Prose that asks for a power failure the script does not make is untranslated on purpose.
+                if case .untranslated(let why) = line.disposition, !why.hasPrefix("the prose asks for a power failure") {
                     XCTAssertTrue(scriptNumbers.contains(line.number), "\(name):\(line.number) is not script but untranslated: \(why)")
                 }
             }
@@ -98,8 +99,8 @@ final class CorpusTests: XCTestCase {
         let result = ImportFrontEnd(text)
         XCTAssertEqual(result.renderedLines, [
             "filesystems: btrfs", "mkfs.btrfs: -b 512M", "size: 512m", "mount.btrfs: nospace_cache",
-            "file1: falloc 8k 64m", "padding: pwrite 0 -b 4k 512M   allow ENOSPC", "sync", "file1: pwrite 1m 16m",
-            "file1: reflink file1 8k 0 4k", "file1: fsync",
+            "file1: falloc 8k 64m", "file1: close", "padding: pwrite 0 -b 4k 512M   allow ENOSPC", "padding: close", "sync",
+            "file1: pwrite 1m 16m", "file1: close", "file1: reflink file1 8k 0 4k", "file1: fsync", "file1: close",
         ])
     }
 }
