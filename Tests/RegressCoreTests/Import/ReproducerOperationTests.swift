@@ -158,7 +158,7 @@ final class ImportAccountingTests: XCTestCase {
         XCTAssertEqual(result.lines.map(\.number), Array(1...11))
         XCTAssertEqual(result.lines.map(\.disposition), [
             .ignored(.prose), .ignored(.blank), .translated(["filesystems: btrfs"]), .translated([]),
-            .translated(["foo: pwrite 0 4k"]), .continues(5), .untranslated("'setfacl' has no operation"),
+            .translated(["foo: pwrite 0 4k", "foo: close"]), .continues(5), .untranslated("'setfacl' has no operation"),
             .ignored(.comment), .translated(["power-cut"]), .ignored(.blank), .ignored(.prose),
         ])
         let printed = ImportReport.render(result.lines)
