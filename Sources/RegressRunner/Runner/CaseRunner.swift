@@ -185,13 +185,16 @@ public struct CaseRunner {
                 result.evidence.append(.missingBackend(requirement, step: step.shortName, at: step.location, why: noBackendReason))
                 break
             }
-            let promise = StepPromise(step, StepPromise.Context(mappedRange: session.mappings[step.file ?? ""]?.range))
-            resolve(model.unresolved(before: step, promising: promise), at: step.location,
-                    why: "what the power cut left of them decides what '\(step.text)' does")
             let started = monotonicSeconds()
             currentStep = "'\(step.text)' at \(step.location)"
             let outcome: StepOutcome
             do {
+                // `2b` and pwrite's default buffer are the filesystem's blocks: the step as this mount reads
+                // it is what runs and what the power-cut resolution weighs.
+                let step = try executor.resolved(step)
+                let promise = StepPromise(step, StepPromise.Context(mappedRange: session.mappings[step.file ?? ""]?.range))
+                resolve(model.unresolved(before: step, promising: promise), at: step.location,
+                        why: "what the power cut left of them decides what '\(step.text)' does")
                 outcome = try executor.run(step, model: model)
             } catch {
                 result.log.append("\(step.location) \(step.text) -> \(error)")

@@ -35,12 +35,10 @@ struct StepExecutor {
         var context = StepPromise.Context()
     }
 
-    /// The step's outcome; throws only when the machine failed (`TestSession.EnvironmentError`: a remount
+    /// The outcome of `step`, already `resolved(_:)`; throws only when the machine failed (`TestSession.EnvironmentError`: a remount
     /// or power cut that could not bring the filesystem back), which is no outcome of the step's.
     func run(_ step: Step, model: ContentModel) throws -> StepOutcome {
         var outcome = StepOutcome()
-        // `2b` and pwrite's default buffer are the filesystem's blocks, as xfs_io reads them there.
-        let step = try resolved(step)
         var observed = Observed()
         observed.context.mappedRange = session.mappings[step.file ?? ""]?.range
         do {
@@ -201,7 +199,9 @@ struct StepExecutor {
         }
     }
 
-    private func resolved(_ step: Step) throws -> Step {
+    /// The step read with the mounted filesystem's block units (xfs_io takes XFS's block and sector size);
+    /// the caller runs this one. A step that no longer reads is the machine's failure, not the step's.
+    func resolved(_ step: Step) throws -> Step {
         do {
             return try step.resolved(in: session.blockUnits)
         } catch {
